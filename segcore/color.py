@@ -1,0 +1,81 @@
+"""Colour spaces and label bookkeeping shared by the methods."""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage import color as skcolor
+
+SPACES = ("rgb", "lab", "hsv", "gray")
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Luminance of an ``(H, W, C)`` image in [0, 1] as ``(H, W) float32``.
+
+    Examples
+    --------
+    >>> to_gray(np.ones((2, 2, 3), np.float32)).round(3)
+    array([[1., 1.],
+           [1., 1.]], dtype=float32)
+    """
+    if image.ndim == 2:
+        return image.astype(np.float32, copy=False)
+    if image.shape[2] == 1:
+        return image[:, :, 0].astype(np.float32, copy=False)
+    return skcolor.rgb2gray(image).astype(np.float32)
+
+
+def to_space(image: np.ndarray, space: str) -> np.ndarray:
+    """Features of every pixel in a colour space, ``(H, W, F) float32``, each feature
+    scaled to about [0, 1] so that distances mean the same across spaces.
+
+    ``lab``: L/100, (a+128)/255, (b+128)/255. ``hsv``: hue, saturation, value as
+    scikit-image gives them. A one-channel image has only ``gray``; asking it for
+    another space gives its gray value.
+
+    Examples
+    --------
+    >>> to_space(np.zeros((2, 2, 3), np.float32), "lab").shape
+    (2, 2, 3)
+    """
+    if space not in SPACES:
+        raise ValueError(f"colour space must be one of {', '.join(SPACES)}, got {space!r}")
+    if image.shape[2] == 1 or space == "gray":
+        return to_gray(image)[:, :, None]
+    if space == "rgb":
+        return image.astype(np.float32, copy=False)
+    if space == "hsv":
+        return skcolor.rgb2hsv(image).astype(np.float32)
+    lab = skcolor.rgb2lab(image)
+    scaled = np.stack([lab[..., 0] / 100.0, (lab[..., 1] + 128) / 255.0, (lab[..., 2] + 128) / 255.0], -1)
+    return scaled.astype(np.float32)
+
+
+def relabel_by_intensity(labels: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber regions ``1..N`` by increasing mean intensity, keeping ``0`` as ``0``.
+
+    Colours then stay put when a slider moves a cluster a little. Returns the
+    new labels and ``order``, where ``order[i]`` is the old label that became ``i + 1``.
+
+    Examples
+    --------
+    >>> img = np.array([[0.9, 0.1]], np.float32)[:, :, None]
+    >>> relabel_by_intensity(np.array([[1, 2]]), img)[0]
+    array([[2, 1]], dtype=int32)
+    """
+    gray = to_gray(image)
+    ids = np.unique(labels)
+    ids = ids[ids != 0]
+    if ids.size == 0:
+        return labels.astype(np.int32), ids
+    flat = labels.ravel()
+    idx = np.searchsorted(ids, flat)
+    idx[flat == 0] = 0
+    fg = flat != 0
+    sums = np.bincount(idx[fg], weights=gray.ravel()[fg], minlength=ids.size)
+    counts = np.bincount(idx[fg], minlength=ids.size)
+    means = sums / np.maximum(counts, 1)
+    order = ids[np.argsort(means, kind="stable")]
+    lut_rank = np.empty(ids.size, np.int32)
+    lut_rank[np.argsort(means, kind="stable")] = np.arange(1, ids.size + 1, dtype=np.int32)
+    out = np.where(fg, lut_rank[idx], 0).astype(np.int32).reshape(labels.shape)
+    return out, order

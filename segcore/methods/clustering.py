@@ -1,0 +1,202 @@
+"""Clustering pixels by colour (and position): k-means and Gaussian mixtures (EM)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.cluster import kmeans_plusplus
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+
+from segcore.color import SPACES, to_gray, to_space
+from segcore.registry import Param, Segmentation, register
+
+# Fitting on a random subset keeps large images interactive; every pixel is
+# still labelled by its nearest centre / most likely component.
+FIT_PIXELS = 40_000
+
+K = Param("k", "int", 3, low=2, high=12, help="Number of clusters.")
+SPACE = Param("space", "choice", "lab", choices=SPACES,
+              help="Colour space the pixels are compared in (a gray image has only gray).")
+SEED = Param("seed", "int", 0, low=0, high=2**31 - 1, help="Seed of the random start; the same seed gives the same labels.")
+
+
+def pixel_features(image: np.ndarray, space: str, xy_weight: float = 0.0) -> np.ndarray:
+    """``(H*W, F) float64`` features: colour in ``space``, then ``xy_weight`` times the
+    row and column scaled to [0, 1].
+
+    Examples
+    --------
+    >>> pixel_features(np.zeros((2, 3, 1), np.float32), "gray", xy_weight=1.0).shape
+    (6, 3)
+    """
+    h, w = image.shape[:2]
+    feats = to_space(image, space).reshape(h * w, -1).astype(np.float64)
+    if xy_weight > 0:
+        rows, cols = np.mgrid[0:h, 0:w]
+        scale = max(h, w) - 1 or 1
+        xy = np.stack([rows.ravel(), cols.ravel()], 1) / scale * xy_weight
+        feats = np.hstack([feats, xy])
+    return feats
+
+
+def _fit_subset(n: int, seed: int) -> np.ndarray:
+    if n <= FIT_PIXELS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, FIT_PIXELS, replace=False))
+
+
+def _intensity_order(weights: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """Order of components by the mean gray value of the pixels they hold
+    (``weights`` is ``(N, K)``: one-hot assignments or posteriors)."""
+    mass = weights.sum(0)
+    means = np.where(mass > 0, (weights * gray[:, None]).sum(0) / np.maximum(mass, 1e-12), np.inf)
+    return np.argsort(means, kind="stable")
+
+
+def lloyd(x: np.ndarray, centres: np.ndarray, *, max_iter: int = 100, tol: float = 1e-6):
+    """Lloyd's k-means iterations from given centres, recording every step.
+
+    Returns the final centres, the assignment, the inertia and the history: a
+    list of ``{"centres", "inertia"}`` per iteration (the lessons animate it).
+
+    Examples
+    --------
+    >>> x = np.array([[0.0], [0.1], [1.0], [0.9]])
+    >>> c, a, inertia, hist = lloyd(x, np.array([[0.0], [1.0]]))
+    >>> c.ravel().round(2).tolist(), a.tolist()
+    ([0.05, 0.95], [0, 0, 1, 1])
+    """
+    centres = centres.astype(np.float64).copy()
+    history = []
+    x_sq = (x ** 2).sum(1)
+    for _ in range(max_iter):
+        d = x_sq[:, None] - 2 * x @ centres.T + (centres ** 2).sum(1)[None, :]
+        assign = d.argmin(1)
+        inertia = float(np.maximum(d[np.arange(len(x)), assign], 0).sum())
+        history.append({"centres": centres.copy(), "inertia": inertia})
+        new = centres.copy()
+        for j in range(len(centres)):
+            members = assign == j
+            if members.any():  # an empty cluster keeps its centre
+                new[j] = x[members].mean(0)
+        shift = float(((new - centres) ** 2).sum())
+        centres = new
+        if shift <= tol:
+            break
+    d = x_sq[:, None] - 2 * x @ centres.T + (centres ** 2).sum(1)[None, :]
+    assign = d.argmin(1)
+    inertia = float(np.maximum(d[np.arange(len(x)), assign], 0).sum())
+    return centres, assign, inertia, history
+
+
+@register("kmeans", label="K-means clustering", params=(
+    K, SPACE,
+    Param("xy_weight", "float", 0.0, low=0.0, high=2.0, step=0.05,
+          help="Weight of pixel position: higher keeps clusters spatially compact."),
+    Param("max_iter", "int", 100, low=1, high=500, log=True, help="Most Lloyd iterations."),
+    SEED,
+))
+def kmeans(image, *, k, space, xy_weight, max_iter, seed):
+    """Group pixels into ``k`` clusters of similar colour (Lloyd's k-means, k-means++ start).
+
+    Labels ``1..k`` are ordered by the mean intensity of their pixels.
+    ``extras``: ``centres`` (k, F) in feature space, ``inertia`` (on the fitted
+    pixels), ``history`` (centres and inertia at every iteration), ``n_iter``.
+
+    Parameters
+    ----------
+    image : (H, W, C) float32 ndarray in [0, 1]
+
+    Examples
+    --------
+    >>> img = np.zeros((8, 8, 1), np.float32); img[:, 4:] = 1
+    >>> kmeans(img, k=2).labels[0]
+    array([1, 1, 1, 1, 2, 2, 2, 2], dtype=int32)
+    """
+    h, w = image.shape[:2]
+    x = pixel_features(image, space, xy_weight)
+    fit = x[_fit_subset(len(x), seed)]
+    if len(np.unique(fit, axis=0)) < k:
+        raise ValueError(f"the image has fewer than {k} distinct colours; lower k")
+    init, _ = kmeans_plusplus(fit, k, random_state=seed)
+    centres, _, inertia, history = lloyd(fit, init, max_iter=max_iter)
+    d = (x ** 2).sum(1)[:, None] - 2 * x @ centres.T + (centres ** 2).sum(1)[None, :]
+    assign = d.argmin(1)
+    order = _intensity_order(np.eye(k)[assign], to_gray(image).ravel())
+    rank = np.empty(k, np.int32)
+    rank[order] = np.arange(1, k + 1)
+    for step in history:
+        step["centres"] = step["centres"][order]
+    return Segmentation(
+        labels=rank[assign].reshape(h, w),
+        extras={"centres": centres[order], "inertia": inertia, "history": history,
+                "n_iter": len(history), "features": space + ("+xy" if xy_weight > 0 else "")},
+    )
+
+
+@register("gmm", label="Gaussian mixture (EM)", params=(
+    K, SPACE,
+    Param("covariance_type", "choice", "full", choices=("full", "tied", "diag", "spherical"),
+          help="Shape of each Gaussian: full ellipsoids, one shared shape, axis-aligned, or round."),
+    Param("max_iter", "int", 100, low=1, high=500, log=True, help="Most EM iterations."),
+    SEED,
+))
+def gmm(image, *, k, space, covariance_type, max_iter, seed):
+    """Fit a mixture of ``k`` Gaussians to pixel colours by expectation-maximisation.
+
+    ``probabilities`` are the posteriors (H, W, k); labels are the most likely
+    component, ``1..k`` ordered by mean intensity. ``extras``: ``weights``,
+    ``means``, ``covariances`` and ``history`` (those plus the mean
+    log-likelihood per pixel at every EM iteration), ``converged``.
+
+    Parameters
+    ----------
+    image : (H, W, C) float32 ndarray in [0, 1]
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> img = np.zeros((16, 16, 1), np.float32); img[:, 8:] = 0.8
+    >>> img = np.clip(img + rng.normal(0, 0.02, img.shape), 0, 1).astype(np.float32)
+    >>> seg = gmm(img, k=2, space="gray")
+    >>> seg.probabilities.shape, seg.labels[0, 0], seg.labels[0, -1]
+    ((16, 16, 2), np.int32(1), np.int32(2))
+    """
+    h, w = image.shape[:2]
+    x = pixel_features(image, space)
+    fit = x[_fit_subset(len(x), seed)]
+    if len(np.unique(fit, axis=0)) < k:
+        raise ValueError(f"the image has fewer than {k} distinct colours; lower k")
+    # One EM step per fit() call (warm start) so every iteration can be recorded.
+    model = GaussianMixture(k, covariance_type=covariance_type, max_iter=1, warm_start=True,
+                            random_state=seed, reg_covar=1e-5)
+    history, previous, converged = [], -np.inf, False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # expected: one step per call
+        for _ in range(max_iter):
+            model.fit(fit)
+            ll = float(model.score(fit))
+            history.append({"weights": model.weights_.copy(), "means": model.means_.copy(),
+                            "covariances": np.array(model.covariances_, copy=True),
+                            "log_likelihood": ll})
+            if abs(ll - previous) < 1e-4:
+                converged = True
+                break
+            previous = ll
+    probs = model.predict_proba(x)
+    order = _intensity_order(probs, to_gray(image).ravel())
+    probs = probs[:, order]
+    covs = model.covariances_ if covariance_type == "tied" else model.covariances_[order]
+    for step in history:
+        step["weights"], step["means"] = step["weights"][order], step["means"][order]
+        if covariance_type != "tied":
+            step["covariances"] = step["covariances"][order]
+    return Segmentation(
+        labels=(probs.argmax(1) + 1).reshape(h, w),
+        probabilities=probs.reshape(h, w, k),
+        extras={"weights": model.weights_[order], "means": model.means_[order], "covariances": covs,
+                "history": history, "converged": converged, "n_iter": len(history),
+                "features": space},
+    )

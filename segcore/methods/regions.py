@@ -1,0 +1,155 @@
+"""Region-based methods: region growing, random walker, Chan-Vese active contours."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from skimage import measure, segmentation
+
+from segcore.color import relabel_by_intensity, to_gray
+from segcore.methods.threshold import global_threshold
+from segcore.registry import Param, Segmentation, register
+
+
+@register("region_growing", label="Region growing", seeds="required", gray_only=True, params=(
+    Param("tolerance", "float", 0.1, low=0.0, high=1.0, step=0.005,
+          help="How far (in gray value) a pixel may be from its seed's value and still join."),
+    Param("connectivity", "choice", 4, choices=(4, 8),
+          help="Neighbours a region grows through: 4 (edges) or 8 (edges and corners)."),
+))
+def region_growing(image, *, seeds, tolerance, connectivity):
+    """Grow a region from every seed over connected pixels of similar gray value.
+
+    A pixel joins a seed's region when it is connected to the seed through pixels
+    whose gray value is within ``tolerance`` of the seed pixel's value (a flood
+    fill, as ``skimage.segmentation.flood``). Where regions of two labels would
+    overlap, the lower label wins. Pixels no seed reaches stay ``0``.
+
+    Parameters
+    ----------
+    image : (H, W, C) float32 ndarray in [0, 1]
+    seeds : (H, W) int32 ndarray
+        Marker image, ``0`` = no seed.
+
+    Examples
+    --------
+    >>> img = np.zeros((6, 6, 1), np.float32); img[:, 3:] = 1
+    >>> region_growing(img, seeds=[(0, 0, 1)]).labels[0].tolist()
+    [1, 1, 1, 0, 0, 0]
+    """
+    gray = to_gray(image)
+    conn = 1 if connectivity == 4 else 2
+    labels = np.zeros(gray.shape, np.int32)
+    for lab in np.unique(seeds[seeds > 0]):
+        where = seeds == lab
+        grown = np.zeros(gray.shape, bool)
+        # One flood per distinct seed value: a flood only depends on the seed's value.
+        for value in np.unique(gray[where]):
+            allowed = np.abs(gray - value) <= tolerance
+            comps = measure.label(allowed, connectivity=conn)
+            hit = np.unique(comps[where & (gray == value)])
+            grown |= np.isin(comps, hit[hit > 0])
+        labels[grown & (labels == 0)] = lab
+    return Segmentation(labels=labels)
+
+
+@register("random_walker", label="Random walker", seeds="optional", gray_only=True, params=(
+    Param("beta", "float", 130.0, low=1.0, high=10000.0, log=True,
+          help="How strongly intensity edges stop the walkers; higher follows edges more tightly."),
+    Param("margin", "float", 0.5, low=0.0, high=0.95, step=0.05,
+          help="Without seeds: how sure a pixel must be to seed a class. Pixels darker than the "
+               "Otsu threshold by more than this fraction of the way to the darkest value seed "
+               "the dark class, likewise for bright; the walkers decide the rest."),
+))
+def random_walker(image, *, seeds, beta, margin):
+    """Label each pixel by the seed a random walker starting there most likely reaches first
+    (Grady 2006).
+
+    Without seeds, confidently dark and bright pixels (beyond ``margin`` of the
+    way from the Otsu threshold to the darkest / brightest value) seed two classes. ``probabilities[..., k]`` is the chance
+    of reaching label ``k + 1`` first.
+
+    Parameters
+    ----------
+    image : (H, W, C) float32 ndarray in [0, 1]
+    seeds : (H, W) int32 ndarray or None
+
+    Examples
+    --------
+    >>> img = np.zeros((8, 8, 1), np.float32); img[:, 4:] = 1
+    >>> random_walker(img, seeds=[(4, 0, 1), (4, 7, 2)]).labels[4].tolist()
+    [1, 1, 1, 1, 2, 2, 2, 2]
+    """
+    gray = to_gray(image).astype(np.float64)
+    extras = {}
+    if seeds is None:
+        t = global_threshold(gray, "otsu")
+        seeds = np.zeros(gray.shape, np.int32)
+        seeds[gray <= t - margin * (t - gray.min())] = 1
+        seeds[gray > t + margin * (gray.max() - t)] = 2
+        extras["threshold"] = float(t)
+    ids = np.unique(seeds[seeds > 0])
+    extras["seeds"] = seeds
+    if ids.size == 1:  # one label: every pixel reachable gets it
+        labels = np.full(gray.shape, ids[0], np.int32)
+        probs = np.zeros(gray.shape + (int(ids[0]),), np.float32)
+        probs[..., ids[0] - 1] = 1
+        return Segmentation(labels=labels, probabilities=probs, extras=extras)
+    if seeds.all():  # every pixel is a seed: nothing is left for the walkers
+        full = (seeds[None] == ids[:, None, None]).astype(np.float64)
+    else:
+        with warnings.catch_warnings():
+            # At extreme beta the solver's probabilities overshoot [0, 1] slightly;
+            # they are clipped and renormalised below, so the warning says nothing new.
+            warnings.filterwarnings("ignore", message="The probability range is outside")
+            full = segmentation.random_walker(gray, seeds, beta=beta, mode="cg_j", tol=1e-5,
+                                              return_full_prob=True)
+        winner = np.argmax(full, axis=0)
+        full = np.clip(full, 0, None)
+        total = full.sum(0)
+        lost = total < 1e-9  # all overshot below 0: trust the solver's ranking
+        full[:, lost] = (winner[lost][None] == np.arange(len(ids))[:, None])
+        full /= np.maximum(full.sum(0, keepdims=True), 1e-12)
+    probs = np.zeros(gray.shape + (int(ids.max()),), np.float32)
+    for i, lab in enumerate(ids):
+        probs[..., lab - 1] = full[i]
+    labels = ids[np.argmax(full, axis=0)].astype(np.int32)
+    return Segmentation(labels=labels, probabilities=probs, extras=extras)
+
+
+@register("chan_vese", label="Chan-Vese active contour", gray_only=True, params=(
+    Param("mu", "float", 0.25, low=0.0, high=1.0, step=0.01,
+          help="Length penalty: higher gives smoother, shorter contours."),
+    Param("lambda1", "float", 1.0, low=0.1, high=10.0, log=True,
+          help="Weight of how uniform the inside must be."),
+    Param("lambda2", "float", 1.0, low=0.1, high=10.0, log=True,
+          help="Weight of how uniform the outside must be."),
+    Param("max_num_iter", "int", 200, low=5, high=1000, log=True,
+          help="Most iterations of the level-set evolution."),
+))
+def chan_vese(image, *, mu, lambda1, lambda2, max_num_iter):
+    """Active contour without edges (Chan & Vese 2001): evolve a curve so that inside
+    and outside are each as uniform in gray value as possible.
+
+    Labels ``1`` (darker side) and ``2`` (brighter side). ``extras["energies"]``
+    holds the energy at every iteration.
+
+    Parameters
+    ----------
+    image : (H, W, C) float32 ndarray in [0, 1]
+
+    Examples
+    --------
+    >>> img = np.zeros((16, 16, 1), np.float32); img[4:12, 4:12] = 1
+    >>> seg = chan_vese(img, max_num_iter=50)
+    >>> seg.labels[8, 8], seg.labels[0, 0]
+    (np.int32(2), np.int32(1))
+    """
+    gray = to_gray(image).astype(np.float64)
+    inside, phi, energies = segmentation.chan_vese(
+        gray, mu=mu, lambda1=lambda1, lambda2=lambda2, max_num_iter=max_num_iter,
+        extended_output=True)
+    labels, _ = relabel_by_intensity(inside.astype(np.int32) + 1, image)
+    return Segmentation(labels=labels, extras={"energies": [float(e) for e in energies],
+                                               "level_set": phi.astype(np.float32)})

@@ -1,0 +1,109 @@
+"""Thresholding: global (Otsu and friends) and local."""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage import filters
+
+from segcore.color import to_gray
+from segcore.registry import Param, Segmentation, register
+
+GLOBAL = {
+    "otsu": filters.threshold_otsu,
+    "li": filters.threshold_li,
+    "yen": filters.threshold_yen,
+    "triangle": filters.threshold_triangle,
+    "isodata": filters.threshold_isodata,
+    "mean": filters.threshold_mean,
+    "minimum": filters.threshold_minimum,
+}
+LOCAL = ("sauvola", "niblack", "gaussian-adaptive")
+ALGORITHMS = ("manual", *GLOBAL, "multiotsu", *LOCAL)
+
+
+def global_threshold(gray: np.ndarray, algorithm: str) -> float:
+    """One global threshold of a gray image by a named algorithm.
+
+    Raises ``ValueError`` in plain words where the algorithm has no answer
+    (a flat image; ``minimum`` on a histogram without two peaks).
+
+    Examples
+    --------
+    >>> g = np.r_[np.zeros(50), np.ones(50)].reshape(10, 10).astype(np.float32)
+    >>> 0 < global_threshold(g, "otsu") < 1
+    True
+    """
+    if gray.min() == gray.max():
+        raise ValueError("the image is flat (one gray value): there is nothing to threshold")
+    if algorithm == "minimum":
+        try:
+            return float(filters.threshold_minimum(gray))
+        except RuntimeError:
+            raise ValueError(
+                "the 'minimum' algorithm needs a histogram with two peaks, and this image's "
+                "histogram does not have two even after smoothing; try 'otsu' or 'triangle'"
+            ) from None
+    return float(GLOBAL[algorithm](gray))
+
+
+@register("threshold", label="Threshold", gray_only=True, params=(
+    Param("algorithm", "choice", "otsu", choices=ALGORITHMS,
+          help="How the threshold is chosen: 'manual' uses level; otsu, li, yen, triangle, isodata, "
+               "mean and minimum pick one global value from the histogram; multiotsu picks several; "
+               "sauvola, niblack and gaussian-adaptive pick one per pixel from its neighbourhood."),
+    Param("level", "float", 0.5, low=0.0, high=1.0, step=0.01,
+          help="The threshold for 'manual' (gray value in [0, 1])."),
+    Param("classes", "int", 3, low=2, high=5,
+          help="Number of classes for 'multiotsu'."),
+    Param("window_size", "int", 31, low=3, high=301, step=2,
+          help="Side of the neighbourhood for local algorithms (odd, pixels)."),
+    Param("k", "float", 0.2, low=-1.0, high=1.0, step=0.01,
+          help="Weight of the local standard deviation (sauvola, niblack)."),
+    Param("offset", "float", 0.0, low=-0.5, high=0.5, step=0.005,
+          help="Subtracted from the local Gaussian mean (gaussian-adaptive)."),
+))
+def threshold(image, *, algorithm, level, classes, window_size, k, offset):
+    """Split pixels by gray value at one or more thresholds.
+
+    Labels are ordered by intensity: ``1`` below the threshold, ``2`` above
+    (``1..classes`` for multiotsu). ``extras["thresholds"]`` holds the global
+    threshold(s) used; local algorithms also give ``extras["threshold_map"]``.
+
+    Parameters
+    ----------
+    image : (H, W, C) float32 ndarray in [0, 1]
+        Reduced to gray first.
+
+    Examples
+    --------
+    >>> img = np.zeros((8, 8, 1), np.float32); img[:, 4:] = 1
+    >>> threshold(img, algorithm="manual", level=0.5).labels[0]
+    array([1, 1, 1, 1, 2, 2, 2, 2], dtype=int32)
+    """
+    gray = to_gray(image)
+    extras = {}
+    if algorithm in LOCAL:
+        if window_size % 2 == 0:
+            window_size += 1  # local filters need an odd window
+        if algorithm == "sauvola":
+            tmap = filters.threshold_sauvola(gray, window_size=window_size, k=k)
+        elif algorithm == "niblack":
+            tmap = filters.threshold_niblack(gray, window_size=window_size, k=k)
+        else:
+            tmap = filters.threshold_local(gray, block_size=window_size, method="gaussian",
+                                           offset=offset)
+        labels = np.where(gray > tmap, 2, 1)
+        extras["threshold_map"] = tmap.astype(np.float32)
+        extras["thresholds"] = [float(np.median(tmap))]
+    elif algorithm == "multiotsu":
+        if len(np.unique(gray)) < classes:
+            raise ValueError(f"the image has fewer than {classes} gray values, so it cannot be "
+                             f"split into {classes} classes; lower 'classes'")
+        cuts = filters.threshold_multiotsu(gray, classes=classes)
+        labels = np.digitize(gray, cuts) + 1
+        extras["thresholds"] = [float(t) for t in cuts]
+    else:
+        t = level if algorithm == "manual" else global_threshold(gray, algorithm)
+        labels = np.where(gray > t, 2, 1)
+        extras["thresholds"] = [float(t)]
+    return Segmentation(labels=labels.astype(np.int32), extras=extras)

@@ -1,0 +1,76 @@
+"""Pictures: shapes, colours where the answer is known, figures built without error."""
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segcore import segment, synthetic, viz
+
+
+def test_overlay_blends_only_labelled_pixels():
+    img = np.full((4, 4, 1), 0.5, np.float32)
+    labels = np.zeros((4, 4), np.int32)
+    labels[:2] = 1
+    out = viz.overlay(img, labels, alpha=1.0, show_boundaries=False)
+    np.testing.assert_allclose(out[3, 3], [0.5, 0.5, 0.5])
+    np.testing.assert_allclose(out[0, 0], viz.label_palette(1)[1])
+    half = viz.overlay(img, labels, alpha=0.5, show_boundaries=False)
+    np.testing.assert_allclose(half[0, 0], 0.5 * 0.5 + 0.5 * viz.label_palette(1)[1], atol=1e-6)
+
+
+def test_overlay_rejects_bad_input():
+    with pytest.raises(ValueError, match="alpha"):
+        viz.overlay(np.zeros((2, 2, 1), np.float32), np.zeros((2, 2), int), alpha=2)
+    with pytest.raises(ValueError, match="differ in size"):
+        viz.overlay(np.zeros((2, 2, 1), np.float32), np.zeros((3, 2), int))
+
+
+def test_palette_is_stable_and_distinct():
+    a, b = viz.label_palette(5), viz.label_palette(50)
+    np.testing.assert_array_equal(a, b[:6])
+    assert len({tuple(c) for c in b[1:].round(3)}) == 50
+
+
+def test_error_map_colours():
+    truth = np.array([[1, 1, 0, 0]])
+    pred = np.array([[1, 0, 1, 0]])
+    out = viz.error_map(pred, truth)
+    np.testing.assert_allclose(out[0, 0], viz.ERROR_COLORS["tp"])
+    np.testing.assert_allclose(out[0, 1], viz.ERROR_COLORS["fn"])
+    np.testing.assert_allclose(out[0, 2], viz.ERROR_COLORS["fp"])
+    np.testing.assert_allclose(out[0, 3], 0)
+
+
+def test_histogram_draws_thresholds_and_gmm_curves():
+    s = synthetic.shapes((48, 64))
+    seg = segment(s.image, "threshold", algorithm="multiotsu", classes=3)
+    fig = viz.histogram_figure(s.image, seg)
+    xs = sorted(shape.x0 for shape in fig.layout.shapes)
+    np.testing.assert_allclose(xs, seg.extras["thresholds"])
+    g = segment(s.image, "gmm", k=3, space="gray")
+    fig = viz.histogram_figure(s.image, g)
+    assert sum(trace.type == "scatter" for trace in fig.data) == 3
+
+
+def test_probability_and_confusion_figures():
+    probs = np.random.default_rng(0).dirichlet([1, 1, 1], size=(10, 12)).astype(np.float32)
+    assert len(viz.probability_figure(probs).data) == 3
+    with pytest.raises(ValueError, match=r"\(H, W, K\)"):
+        viz.probability_figure(probs[..., 0])
+    fig = viz.confusion_figure(np.array([[8, 2], [1, 9]]), ["bg", "fg"])
+    np.testing.assert_allclose(fig.data[0].z, [[0.8, 0.2], [0.1, 0.9]])
+
+
+def test_segcore_never_imports_streamlit():
+    root = Path(__file__).resolve().parents[1] / "segcore"
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            assert not any(n.split(".")[0] == "streamlit" for n in names), path
