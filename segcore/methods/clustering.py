@@ -55,11 +55,13 @@ def _intensity_order(weights: np.ndarray, gray: np.ndarray) -> np.ndarray:
     return np.argsort(means, kind="stable")
 
 
-def lloyd(x: np.ndarray, centres: np.ndarray, *, max_iter: int = 100, tol: float = 1e-6):
+def lloyd(x: np.ndarray, centres: np.ndarray, *, max_iter: int = 100, tol: float = 1e-4):
     """Lloyd's k-means iterations from given centres, recording every step.
 
-    Returns the final centres, the assignment, the inertia and the history: a
-    list of ``{"centres", "inertia"}`` per iteration (the lessons animate it).
+    Stops when the centres move less than ``tol`` times the mean feature variance
+    (squared distance, summed over centres), as scikit-learn does. Returns the
+    final centres, the assignment, the inertia and the history: a list of
+    ``{"centres", "inertia"}`` per iteration (the lessons animate it).
 
     Examples
     --------
@@ -69,21 +71,22 @@ def lloyd(x: np.ndarray, centres: np.ndarray, *, max_iter: int = 100, tol: float
     ([0.05, 0.95], [0, 0, 1, 1])
     """
     centres = centres.astype(np.float64).copy()
+    k = len(centres)
     history = []
     x_sq = (x ** 2).sum(1)
+    threshold = tol * float(np.var(x, axis=0).mean())
     for _ in range(max_iter):
         d = x_sq[:, None] - 2 * x @ centres.T + (centres ** 2).sum(1)[None, :]
         assign = d.argmin(1)
         inertia = float(np.maximum(d[np.arange(len(x)), assign], 0).sum())
         history.append({"centres": centres.copy(), "inertia": inertia})
-        new = centres.copy()
-        for j in range(len(centres)):
-            members = assign == j
-            if members.any():  # an empty cluster keeps its centre
-                new[j] = x[members].mean(0)
+        counts = np.bincount(assign, minlength=k)
+        sums = np.stack([np.bincount(assign, weights=x[:, f], minlength=k) for f in range(x.shape[1])], 1)
+        # An empty cluster keeps its centre.
+        new = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], centres)
         shift = float(((new - centres) ** 2).sum())
         centres = new
-        if shift <= tol:
+        if shift <= threshold:
             break
     d = x_sq[:, None] - 2 * x @ centres.T + (centres ** 2).sum(1)[None, :]
     assign = d.argmin(1)

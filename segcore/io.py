@@ -1,0 +1,834 @@
+"""Loading image files into segcore's image convention, and writing label PNGs.
+
+This is the only module that converts from files: everything it returns is a
+``float32 (H, W, C)`` array with ``C`` 1 or 3 and values in ``[0, 1]``.
+
+The rules, chosen to be predictable rather than clever:
+
+- The value range follows the file's declared bit depth, never the data:
+  integer samples are divided by ``2**bits - 1`` (255 for 8-bit, 65535 for
+  16-bit; 1-bit images give 0 and 1). Floating-point TIFFs are the one
+  exception, because a float file declares no range: values already inside
+  ``[0, 1]`` are kept as they are, any other range is min-max scaled to
+  ``[0, 1]`` (and a note says so); NaN or infinite values are refused.
+  Signed and 32-bit integer images are refused rather than guessed at.
+  Pillow decodes colour images at 8 bits per channel, so a 16-bit colour PNG
+  or TIFF loses its lower 8 bits; a note says so.
+- The number of channels follows the file's pixel mode: gray modes
+  (``1``, ``L``, ``LA``, ``I;16``, ``I``, ``F``) give 1 channel, colour modes
+  (``RGB``, ``RGBA``, ``CMYK``, ``YCbCr``) give 3, even when the three colour
+  channels happen to be equal. Palette images give 3 channels, or 1 when every
+  colour of the palette is a gray.
+- Alpha is dropped and the colour is kept as stored, not blended with any
+  background: segmentation should see the pixel values the file holds.
+- The EXIF orientation tag is applied, so the array is the right way up.
+- Of an animated or multi-page file only the first frame is read.
+
+Whatever goes wrong with the input, :func:`load_image` raises
+:class:`ImageError` (a ``ValueError``) with a message meant for a person.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import math
+import os
+import re
+import struct
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = [
+    "ImageError",
+    "ImageInfo",
+    "SUPPORTED_FORMATS",
+    "SUPPORTED_EXTENSIONS",
+    "load_image",
+    "load_image_with_info",
+    "preview",
+    "preview_shape",
+    "save_png",
+    "encode_labels_png",
+]
+
+#: Formats :func:`load_image` reads, as people name them.
+SUPPORTED_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "WebP", "GIF")
+#: File name extensions of those formats, e.g. for an upload widget.
+SUPPORTED_EXTENSIONS = ("png", "jpg", "jpeg", "tif", "tiff", "bmp", "webp", "gif")
+
+# Pillow's names. Its JPEG opener also returns MPO images (phone JPEGs that carry
+# a second picture); those are reported as JPEG.
+_PILLOW_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "WEBP", "GIF")
+_SUPPORTED_TEXT = "supported formats are PNG, JPEG, TIFF, BMP, WebP and GIF"
+
+# Lookup tables give the exact float32 of k / (2**bits - 1) and avoid a float64 copy.
+_U8_TO_FLOAT = (np.arange(256, dtype=np.float64) / 255.0).astype(np.float32)
+_U16_TO_FLOAT = (np.arange(65536, dtype=np.float64) / 65535.0).astype(np.float32)
+
+_KEPT = "kept as stored, not blended with a background"
+
+_ORIENTATION = {
+    2: "mirrored left-right",
+    3: "rotated 180°",
+    4: "mirrored top-bottom",
+    5: "mirrored along the main diagonal",
+    6: "rotated 90° clockwise",
+    7: "mirrored along the anti-diagonal",
+    8: "rotated 90° counter-clockwise",
+}
+
+
+class ImageError(ValueError):
+    """An input that cannot be loaded as an image; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What :func:`load_image_with_info` found in a file and what it did to it.
+
+    Attributes
+    ----------
+    format : str
+        File format as Pillow names it: ``"PNG"``, ``"JPEG"``, ``"TIFF"``,
+        ``"BMP"``, ``"WEBP"`` or ``"GIF"``.
+    mode : str
+        Pillow pixel mode of the file before conversion (``"L"``, ``"RGBA"``,
+        ``"I;16"``, ``"F"``, ``"P"``, ...).
+    width, height : int
+        Size of the returned array, after the EXIF orientation was applied.
+    channels : int
+        Channels of the returned array, 1 or 3.
+    bit_depth : int
+        Bits per sample stored in the file (1, 2, 4, 8, 16 or 32).
+    had_alpha : bool
+        Whether the file had an alpha channel or palette transparency (dropped).
+    notes : tuple of str
+        Plain-English notes on every conversion that was not a plain 8-bit
+        read, e.g. ``"alpha channel dropped ..."``; meant to be shown to users.
+    """
+
+    format: str
+    mode: str
+    width: int
+    height: int
+    channels: int
+    bit_depth: int
+    had_alpha: bool
+    notes: tuple[str, ...] = ()
+
+
+def load_image(source: Any, *, max_pixels: int | None = 50_000_000) -> np.ndarray:
+    """Load an image file as a ``float32 (H, W, C)`` array in ``[0, 1]``.
+
+    See the module documentation for the conversion rules (value range by bit
+    depth, channels by pixel mode, alpha dropped, EXIF orientation applied,
+    float TIFFs kept or min-max scaled). :func:`load_image_with_info` returns
+    the same array together with what was found and done.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes, bytearray, memoryview or binary file object
+        A path to a file; the file's contents as bytes; or anything with a
+        ``.read()`` that returns bytes (an open ``"rb"`` file, ``io.BytesIO``,
+        Streamlit's ``UploadedFile``). Like ``PIL.Image.open``, a file object
+        is read from its start when it can seek, else from where it stands.
+        Bytes are always taken as contents, never as a path.
+    max_pixels : int or None, optional
+        Refuse images with more than this many pixels, checked from the file
+        header before any pixel is decoded. ``None`` leaves only Pillow's own
+        decompression-bomb guard (``PIL.Image.MAX_IMAGE_PIXELS``), which
+        always applies too.
+
+    Returns
+    -------
+    image : (H, W, C) float32 ndarray
+        Values in ``[0, 1]``; ``C`` is 1 or 3.
+
+    Raises
+    ------
+    ImageError
+        For any input that cannot be loaded: missing or empty file, not an
+        image, an unsupported format, a truncated or damaged file, an image
+        that is too large or has zero size, NaN or infinite float values.
+    ValueError
+        If ``max_pixels`` is not a positive integer or ``None``.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> buf = io.BytesIO()
+    >>> Image.fromarray(np.array([[0, 51, 255]], dtype=np.uint8)).save(buf, format="PNG")
+    >>> image = load_image(buf.getvalue())
+    >>> image.shape, image.dtype
+    ((1, 3, 1), dtype('float32'))
+    >>> image[0, :, 0].tolist()
+    [0.0, 0.2, 1.0]
+    >>> load_image(b"hello")
+    Traceback (most recent call last):
+    ...
+    segcore.io.ImageError: cannot load the image: this looks like a text file, not an image we
+    can read; supported formats are PNG, JPEG, TIFF, BMP, WebP and GIF
+    """
+    return load_image_with_info(source, max_pixels=max_pixels)[0]
+
+
+def load_image_with_info(
+    source: Any, *, max_pixels: int | None = 50_000_000
+) -> tuple[np.ndarray, ImageInfo]:
+    """Load an image like :func:`load_image` and say what was found and done.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes, bytearray, memoryview or binary file object
+        As for :func:`load_image`.
+    max_pixels : int or None, optional
+        As for :func:`load_image`.
+
+    Returns
+    -------
+    image : (H, W, C) float32 ndarray
+        Values in ``[0, 1]``; ``C`` is 1 or 3.
+    info : ImageInfo
+        Format, mode, size, bit depth, alpha, and plain-English notes on the
+        conversions made (also any warning Pillow gave while reading).
+
+    Raises
+    ------
+    ImageError
+        As for :func:`load_image`.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> buf = io.BytesIO()
+    >>> pixels = np.array([[0, 32768, 65535]], dtype=np.uint16)
+    >>> Image.fromarray(pixels).save(buf, format="PNG")
+    >>> image, info = load_image_with_info(buf)
+    >>> image[0, :, 0].tolist() == [0.0, np.float32(32768 / 65535), 1.0]
+    True
+    >>> info.format, info.mode, info.bit_depth, info.channels
+    ('PNG', 'I;16', 16, 1)
+    >>> info.notes
+    ('16-bit values scaled to [0, 1] by dividing by 65535',)
+    """
+    if max_pixels is not None and (
+        isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1
+    ):
+        raise ValueError(f"max_pixels must be a positive integer or None, got {max_pixels!r}")
+    data, name, from_stream = _read_source(source)
+    where = f"cannot load {name!r}" if name else "cannot load the image"
+    if len(data) == 0:
+        left = "nothing to read from the file object" if from_stream else "0 bytes"
+        raise ImageError(f"{where}: the file is empty ({left})")
+    # Warnings are recorded, not raised: the bomb warning must become an error
+    # and Pillow's other warnings (corrupt EXIF, ...) become notes for the user.
+    # catch_warnings is process-wide; a stray warning from another thread during
+    # a load may land in these notes, which is harmless.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image, info = _decode(data, max_pixels)
+        except ImageError as err:
+            raise ImageError(f"{where}: {err}") from None
+        except Exception as err:  # whatever else a decoder throws is still a bad file to the user
+            raise ImageError(
+                f"{where}: the image could not be decoded ({type(err).__name__}: {err})"
+            ) from None
+    # UserWarnings are about the file (corrupt EXIF, ...); anything else is about
+    # code and goes back out to whoever watches warnings.
+    heard = []
+    for caught_warning in caught:
+        if issubclass(caught_warning.category, UserWarning):
+            heard.append(f"Pillow warned: {str(caught_warning.message).strip()}")
+        else:
+            warnings.warn_explicit(
+                caught_warning.message,
+                caught_warning.category,
+                caught_warning.filename,
+                caught_warning.lineno,
+            )
+    if heard:
+        info = replace(info, notes=info.notes + tuple(dict.fromkeys(heard)))
+    return image, info
+
+
+def preview_shape(shape: tuple[int, ...], *, max_pixels: int = 1_000_000) -> tuple[int, int]:
+    """The ``(height, width)`` that :func:`preview` gives an image of this shape.
+
+    The size is scaled by one factor ``s = sqrt(max_pixels / (H * W))`` and
+    rounded down, so the aspect ratio is kept to within a pixel and the area
+    never exceeds ``max_pixels``; images already small enough keep their size.
+    Where the short side would fall below one pixel it stays one pixel wide
+    and the long side gets ``max_pixels`` (or its full length).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(H, W)`` or ``(H, W, C)``; only the first two entries are used.
+    max_pixels : int, optional
+        Largest number of pixels allowed, at least 1.
+
+    Returns
+    -------
+    (height, width) : tuple of int
+
+    Examples
+    --------
+    >>> preview_shape((3000, 4000, 3), max_pixels=1_000_000)
+    (866, 1154)
+    >>> preview_shape((300, 400), max_pixels=1_000_000)
+    (300, 400)
+    >>> preview_shape((1, 10_000), max_pixels=100)
+    (1, 100)
+    """
+    height, width = int(shape[0]), int(shape[1])
+    if height < 1 or width < 1:
+        raise ValueError(f"shape must have a positive height and width, got {tuple(shape)}")
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+        raise ValueError(f"max_pixels must be a positive integer, got {max_pixels!r}")
+    if height * width <= max_pixels:
+        return height, width
+    scale = math.sqrt(max_pixels / (height * width))
+    # Past an extreme aspect ratio the short side cannot shrink below one pixel;
+    # the long side then takes the whole budget.
+    if height * scale < 1:
+        return 1, min(width, max_pixels)
+    if width * scale < 1:
+        return min(height, max_pixels), 1
+    new_height = min(height, math.floor(height * scale))
+    new_width = min(width, math.floor(width * scale))
+    if new_height * new_width > max_pixels:  # only if sqrt rounded up across an integer
+        new_width = max_pixels // new_height
+    return new_height, new_width
+
+
+def preview(image: np.ndarray, *, max_pixels: int = 1_000_000) -> np.ndarray:
+    """A downscaled copy for display, with at most ``max_pixels`` pixels.
+
+    Uses :func:`skimage.transform.resize` with anti-aliasing at the size
+    :func:`preview_shape` gives. An image that is already small enough is
+    returned as it is (the same object, not a copy).
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) float ndarray in [0, 1]
+    max_pixels : int, optional
+        Largest number of pixels of the result, at least 1.
+
+    Returns
+    -------
+    preview : (h, w) or (h, w, C) float32 ndarray in [0, 1]
+        Same number of channels; ``h * w <= max_pixels``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = np.zeros((2000, 1000, 3), np.float32)
+    >>> small = preview(image, max_pixels=20_000)
+    >>> small.shape, small.dtype
+    ((200, 100, 3), dtype('float32'))
+    >>> preview(small, max_pixels=20_000) is small
+    True
+    """
+    from skimage.transform import resize  # only previews need it; keeps import light
+
+    if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
+        got = image.shape if isinstance(image, np.ndarray) else type(image).__name__
+        raise ValueError(f"image must be an (H, W) or (H, W, C) ndarray, got {got}")
+    if not np.issubdtype(image.dtype, np.floating):
+        raise ValueError(
+            f"image must be float with values in [0, 1], got {image.dtype}; "
+            "use segcore.load_image to convert"
+        )
+    new_height, new_width = preview_shape(image.shape, max_pixels=max_pixels)
+    if (new_height, new_width) == image.shape[:2]:
+        return image
+    small = resize(
+        image, (new_height, new_width) + image.shape[2:], order=1, anti_aliasing=True
+    )
+    # Interpolation and smoothing are convex here, but rounding may step a hair outside.
+    return np.clip(small, 0.0, 1.0).astype(np.float32, copy=False)
+
+
+def save_png(file: Any, array: np.ndarray) -> None:
+    """Write a ``uint8`` or ``uint16`` array to a PNG file, values unchanged.
+
+    Parameters
+    ----------
+    file : str, os.PathLike or binary file object
+        Where to write.
+    array : (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) uint8 ndarray, or (H, W) or (H, W, 1) uint16
+        Gray, RGB or RGBA at 8 bits; gray only at 16 bits (Pillow writes no
+        16-bit colour PNG).
+
+    Raises
+    ------
+    ValueError
+        For another dtype or shape, or an empty array.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> buf = io.BytesIO()
+    >>> save_png(buf, np.array([[0, 1000], [40000, 65535]], dtype=np.uint16))
+    >>> with Image.open(buf) as png:
+    ...     png.mode, np.asarray(png).tolist()
+    ('I;16', [[0, 1000], [40000, 65535]])
+    """
+    arr = np.asarray(array)
+    if arr.dtype.kind != "u" or arr.dtype.itemsize not in (1, 2):
+        raise ValueError(f"array must be uint8 or uint16, got {arr.dtype}")
+    wide = arr.dtype.itemsize == 2
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    colour_ok = not wide and arr.ndim == 3 and arr.shape[2] in (3, 4)
+    if arr.ndim != 2 and not colour_ok:
+        name, allowed = (
+            ("uint16", "(H, W) or (H, W, 1)")
+            if wide
+            else ("uint8", "(H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
+        )
+        raise ValueError(f"a {name} PNG must have shape {allowed}, got {np.shape(array)}")
+    if arr.size == 0:
+        raise ValueError(f"cannot write an empty image, got shape {np.shape(array)}")
+    if wide:
+        # Little-endian uint16 is what Pillow maps to its 16-bit gray mode "I;16".
+        arr = arr.astype("<u2", copy=False)
+    Image.fromarray(np.ascontiguousarray(arr)).save(file, format="PNG")
+
+
+def encode_labels_png(labels: np.ndarray) -> bytes:
+    """Encode a label image as PNG bytes: 8-bit up to label 255, else 16-bit.
+
+    Parameters
+    ----------
+    labels : (H, W) integer ndarray
+        Values in ``[0, 65535]``; ``0`` is unlabelled.
+
+    Returns
+    -------
+    png : bytes
+        A gray PNG whose pixel values are the labels, unscaled.
+
+    Raises
+    ------
+    ValueError
+        For a non-integer or non-2-D array, or labels outside ``[0, 65535]``.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> labels = np.array([[0, 1], [2, 300]], dtype=np.int32)
+    >>> with Image.open(io.BytesIO(encode_labels_png(labels))) as png:
+    ...     png.mode, np.asarray(png).tolist()
+    ('I;16', [[0, 1], [2, 300]])
+    >>> with Image.open(io.BytesIO(encode_labels_png(labels % 256))) as png:
+    ...     png.mode
+    'L'
+    """
+    arr = np.asarray(labels)
+    if arr.ndim != 2 or not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
+        raise ValueError(
+            f"labels must be a 2-D integer array, got {arr.dtype} with shape {arr.shape}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"labels must not be empty, got shape {arr.shape}")
+    low, high = int(arr.min()), int(arr.max())
+    if low < 0 or high > 65535:
+        raise ValueError(f"labels must lie in [0, 65535] to fit a PNG, got [{low}, {high}]")
+    buf = io.BytesIO()
+    save_png(buf, arr.astype(np.uint8 if high <= 255 else np.uint16))
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_source(source: Any) -> tuple[bytes, str | None, bool]:
+    """The bytes of ``source``, a name for messages, and whether it was a stream."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), None, False
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(os.fsdecode(source))
+        where = f"cannot load {str(path)!r}"
+        try:
+            return path.read_bytes(), str(path), False
+        except FileNotFoundError:
+            raise ImageError(f"{where}: file not found") from None
+        except IsADirectoryError:
+            raise ImageError(f"{where}: this is a folder, not a file") from None
+        except PermissionError:
+            raise ImageError(f"{where}: permission denied") from None
+        except (OSError, ValueError) as err:
+            raise ImageError(f"{where}: the file could not be read ({err})") from None
+    if hasattr(source, "read"):
+        name = getattr(source, "name", None)
+        name = name if isinstance(name, str) else None
+        where = f"cannot load {name!r}" if name else "cannot load the image"
+        try:
+            # Seeking to the start, as Pillow does, makes a file object that was
+            # already read (a re-run app, a saved buffer) load whole again.
+            if hasattr(source, "seek") and getattr(source, "seekable", lambda: True)():
+                source.seek(0)
+            data = source.read()
+        except Exception as err:  # any file-like may fail in its own way
+            raise ImageError(f"{where}: the file could not be read ({err})") from None
+        if isinstance(data, str):
+            raise ImageError(
+                f"{where}: the file object gives text, not bytes; open it in binary mode ('rb')"
+            )
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise ImageError(f"{where}: .read() returned {type(data).__name__}, expected bytes")
+        return bytes(data), name, True
+    raise ImageError(
+        "cannot load the image: expected a path, bytes or a binary file object, "
+        f"got {type(source).__name__}"
+    )
+
+
+def _decode(data: bytes, max_pixels: int | None) -> tuple[np.ndarray, ImageInfo]:
+    try:
+        img = Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageError(
+            f"the image is too large to open safely (decompression bomb guard): {err}"
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageError(_explain_unopened(data)) from None
+    except Exception as err:  # Pillow's header parsers raise many kinds
+        raise ImageError(_explain_unopened(data, detail=str(err))) from None
+    with img:
+        fmt = "JPEG" if img.format == "MPO" else str(img.format)
+        mode = img.mode
+        width, height = img.size
+        if width == 0 or height == 0:
+            raise ImageError(f"the image has zero width or height ({width} × {height})")
+        if max_pixels is not None and width * height > max_pixels:
+            raise ImageError(
+                f"the image is too large: {width} × {height} = {width * height:,} pixels, "
+                f"more than the limit of {max_pixels:,} pixels (max_pixels)"
+            )
+        notes: list[str] = []
+        frames = _frame_note(img)
+        if frames:
+            notes.append(frames)
+        bits, signed = _sample_layout(img)
+        declared = _orientation(img)
+        try:
+            img.load()
+        except Exception as err:  # OSError, SyntaxError, zlib.error, struct.error, ...
+            raise ImageError(
+                f"the {fmt} file looks truncated or damaged: "
+                f"its pixels could not be decoded ({err})"
+            ) from None
+        oriented = _apply_orientation(img, declared, notes)
+        try:
+            image, had_alpha = _to_array(oriented, bits, signed, notes)
+        finally:
+            if oriented is not img:
+                oriented.close()
+    info = ImageInfo(
+        format=fmt,
+        mode=mode,
+        width=image.shape[1],
+        height=image.shape[0],
+        channels=image.shape[2],
+        bit_depth=bits,
+        had_alpha=had_alpha,
+        notes=tuple(notes),
+    )
+    return image, info
+
+
+def _frame_note(img: Image.Image) -> str | None:
+    try:
+        n_frames = int(getattr(img, "n_frames", 1))
+    except Exception:  # counting frames reads the whole file; a damaged tail is not our concern
+        return None
+    if n_frames <= 1:
+        return None
+    if img.format == "TIFF":
+        return f"first page of a multi-page TIFF used ({n_frames} pages)"
+    if img.format == "MPO":
+        return f"first picture of a multi-picture JPEG used ({n_frames} pictures)"
+    return f"first frame of an animated {img.format} used ({n_frames} frames)"
+
+
+def _sample_layout(img: Image.Image) -> tuple[int, bool]:
+    """Bits per sample and signedness as the file declares them (read before load)."""
+    if img.format == "TIFF":
+        tags = getattr(img, "tag_v2", {})
+        bits = tags.get(258)
+        sample_format = tags.get(339, 1)
+        if isinstance(bits, tuple):
+            bits = max(bits) if bits else None
+        if isinstance(sample_format, tuple):
+            sample_format = sample_format[0] if sample_format else 1
+        if isinstance(bits, int) and bits > 0:
+            return bits, sample_format == 2
+    rawmode = None
+    if img.tile:
+        args = img.tile[0][3]
+        rawmode = args if isinstance(args, str) else (args[0] if args else None)
+    if isinstance(rawmode, str):
+        if rawmode == "1" or rawmode.startswith("1;"):
+            return 1, False
+        match = re.search(r";(\d+)", rawmode)
+        if match:
+            return int(match.group(1)), rawmode.endswith("S")
+    by_mode = {"1": 1, "I": 32, "F": 32}
+    if img.mode.startswith("I;16"):
+        return 16, False
+    return by_mode.get(img.mode, 8), img.mode == "I"
+
+
+def _orientation(img: Image.Image) -> int | None:
+    try:
+        return img.getexif().get(0x0112)
+    except Exception:  # unreadable EXIF means no orientation to apply
+        return None
+
+
+def _apply_orientation(img: Image.Image, declared: int | None, notes: list[str]) -> Image.Image:
+    """Turn ``img`` the right way up; ``declared`` is its orientation tag read before load."""
+    orientation = _orientation(img)
+    if orientation not in _ORIENTATION:
+        # Pillow's TIFF reader turns the pixels itself on load and drops the tag.
+        if declared in _ORIENTATION:
+            notes.append(f"EXIF orientation applied ({_ORIENTATION[declared]})")
+        return img
+    try:
+        turned = ImageOps.exif_transpose(img)
+    except Exception as err:
+        notes.append(f"EXIF orientation {orientation} could not be applied ({err})")
+        return img
+    notes.append(f"EXIF orientation applied ({_ORIENTATION[orientation]})")
+    return turned
+
+
+def _to_array(
+    img: Image.Image, bits: int, signed: bool, notes: list[str]
+) -> tuple[np.ndarray, bool]:
+    """Pixels of a loaded image as float32 (H, W, C) in [0, 1], and whether alpha was dropped."""
+    mode = img.mode
+    if bits > 8 and mode in ("L", "LA", "RGB", "RGBA", "CMYK", "P"):
+        notes.append(
+            f"the file stores {bits} bits per sample, but Pillow decodes {mode} images "
+            "at 8 bits: the lower bits were dropped"
+        )
+    had_alpha = False
+    if mode == "1":
+        out = np.asarray(img, dtype=bool).astype(np.float32)[:, :, None]
+    elif mode == "L":
+        out = _U8_TO_FLOAT[np.asarray(img)][:, :, None]
+    elif mode in ("LA", "La"):
+        had_alpha = True
+        gray = np.asarray(img.convert("LA") if mode == "La" else img)[:, :, 0]
+        out = _U8_TO_FLOAT[gray][:, :, None]
+        notes.append(f"alpha channel dropped: gray values {_KEPT}")
+    elif mode in ("P", "PA"):
+        out, had_alpha = _palette_to_array(img, notes)
+    elif mode == "RGB":
+        out = _U8_TO_FLOAT[np.asarray(img)]
+    elif mode in ("RGBA", "RGBa", "RGBX"):
+        had_alpha = mode != "RGBX"
+        # Premultiplied colour must be un-multiplied before the alpha goes.
+        rgb = np.asarray(img.convert("RGBA") if mode == "RGBa" else img)[:, :, :3]
+        out = _U8_TO_FLOAT[rgb]
+        if had_alpha:
+            notes.append(f"alpha channel dropped: colours {_KEPT}")
+    elif mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        try:
+            rgb = np.asarray(img.convert("RGB"))
+        except Exception as err:
+            raise ImageError(f"{mode} images cannot be converted to RGB ({err})") from None
+        out = _U8_TO_FLOAT[rgb]
+        if mode == "CMYK":
+            notes.append(
+                "CMYK converted to RGB with Pillow's simple formula (any colour profile ignored)"
+            )
+        else:
+            notes.append(f"{mode} converted to RGB")
+    elif mode.startswith("I;16") or mode == "I":
+        out = _integer_to_array(img, bits, signed, notes)
+    elif mode == "F":
+        out = _float_to_array(np.asarray(img, dtype=np.float32), notes)
+    else:
+        raise ImageError(f"images with pixel mode {mode!r} are not supported")
+    return np.ascontiguousarray(out, dtype=np.float32), had_alpha
+
+
+def _palette_to_array(img: Image.Image, notes: list[str]) -> tuple[np.ndarray, bool]:
+    had_alpha = img.mode == "PA" or "transparency" in img.info
+    palette = img.getpalette(rawmode="RGB")
+    if not palette:
+        raise ImageError("the palette image has no palette")
+    colours = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+    gray = bool(np.all(colours == colours[:, :1]))
+    # Indices past the stored palette read as black, as Pillow itself shows them.
+    table = np.zeros((256, 3), np.uint8)
+    table[: min(len(colours), 256)] = colours[:256]
+    indices = np.asarray(img)
+    if indices.ndim == 3:  # "PA": index and alpha
+        indices = indices[:, :, 0]
+    # Looking colours up directly avoids Pillow's convert(), which warns on transparency.
+    if gray:
+        out = _U8_TO_FLOAT[table[:, 0][indices]][:, :, None]
+        notes.append("palette image whose colours are all gray: loaded as 1 channel")
+    else:
+        out = _U8_TO_FLOAT[table[indices]]
+    if had_alpha:
+        notes.append(f"palette transparency dropped: colours {_KEPT}")
+    return out, had_alpha
+
+
+def _integer_to_array(img: Image.Image, bits: int, signed: bool, notes: list[str]) -> np.ndarray:
+    values = np.asarray(img)
+    if signed or bits not in (8, 16):
+        kind = "signed" if signed else "unsigned"
+        raise ImageError(
+            f"{bits}-bit {kind} integer images are not supported: segcore maps integer "
+            "samples to [0, 1] by their bit depth; save as 8- or 16-bit unsigned, "
+            "or as 32-bit float"
+        )
+    values = values.astype(np.int64, copy=False)
+    top = (1 << bits) - 1
+    if values.size and (values.min() < 0 or values.max() > top):
+        raise ImageError(
+            f"the file declares {bits}-bit samples but holds values outside [0, {top}]"
+        )
+    if bits == 16:
+        notes.append("16-bit values scaled to [0, 1] by dividing by 65535")
+        return _U16_TO_FLOAT[values][:, :, None]
+    return _U8_TO_FLOAT[values][:, :, None]
+
+
+def _float_to_array(values: np.ndarray, notes: list[str]) -> np.ndarray:
+    if not np.all(np.isfinite(values)):
+        n_bad = int(np.count_nonzero(~np.isfinite(values)))
+        raise ImageError(
+            f"the floating-point image contains NaN or infinite values ({n_bad:,} pixels)"
+        )
+    low, high = float(values.min()), float(values.max())
+    if low >= 0.0 and high <= 1.0:
+        notes.append("floating-point values already in [0, 1]: kept as they are")
+        return values[:, :, None]
+    if high == low:
+        notes.append(f"constant floating-point image ({low:g}) outside [0, 1]: set to 0")
+        return np.zeros(values.shape + (1,), np.float32)
+    scaled = (values.astype(np.float64) - low) / (high - low)
+    notes.append(f"floating-point values in [{low:g}, {high:g}] min-max scaled to [0, 1]")
+    return np.clip(scaled, 0.0, 1.0).astype(np.float32)[:, :, None]
+
+
+# --------------------------------------------------------------------------- explaining
+
+
+def _explain_unopened(data: bytes, detail: str = "") -> str:
+    """Say, as precisely as the first bytes allow, why Pillow could not open ``data``."""
+    head = data[:1024]
+    supported = _supported_magic(head)
+    if supported:
+        size = _header_size(head, supported)
+        if size is not None and 0 in size:
+            return f"the image has zero width or height ({size[0]} × {size[1]})"
+        return (
+            f"the file looks like a {supported} image, but it is truncated, damaged "
+            "or uses a variant that cannot be read (e.g. multi-channel float or 64-bit samples)"
+            + (f" ({detail})" if detail else "")
+        )
+    other = _other_kind(head)
+    if other:
+        return f"this looks like {other}, not a supported image format; {_SUPPORTED_TEXT}"
+    known = _pillow_format(data)
+    if known:
+        return f"this is a {known} image, which is not a supported format; {_SUPPORTED_TEXT}"
+    if _looks_like_text(head):
+        return f"this looks like a text file, not an image we can read; {_SUPPORTED_TEXT}"
+    return f"this is not an image we can read; {_SUPPORTED_TEXT}"
+
+
+def _supported_magic(head: bytes) -> str | None:
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WebP"
+    if head.startswith(b"BM") and len(head) >= 26:
+        return "BMP"
+    return None
+
+
+def _header_size(head: bytes, kind: str) -> tuple[int, int] | None:
+    """Width and height straight from the header, for formats where that is easy."""
+    try:
+        if kind == "PNG" and head[12:16] == b"IHDR":
+            return struct.unpack(">II", head[16:24])
+        if kind == "GIF":
+            return struct.unpack("<HH", head[6:10])
+        if kind == "BMP":
+            if struct.unpack("<I", head[14:18])[0] == 12:
+                return struct.unpack("<HH", head[18:22])
+            width, height = struct.unpack("<ii", head[18:26])
+            return abs(width), abs(height)
+    except struct.error:
+        return None
+    return None
+
+
+def _other_kind(head: bytes) -> str | None:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"%pdf"):
+        return "a PDF document"
+    if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text):
+        return "an SVG drawing"
+    if text.startswith((b"<!doctype html", b"<html")):
+        return "a web page (HTML)"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"):
+            return "a HEIC/HEIF photo"
+        if brand in (b"avif", b"avis"):
+            return "an AVIF image"
+        return "a video or ISO media file"
+    if head.startswith(b"PK\x03\x04"):
+        return "a ZIP archive"
+    return None
+
+
+def _pillow_format(data: bytes) -> str | None:
+    """The name of a format Pillow knows but segcore does not accept, if any."""
+    try:
+        with Image.open(io.BytesIO(data)) as other:
+            return str(other.format)
+    except Exception:  # the probe is only for a better message
+        return None
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        # An incremental decoder tolerates a character cut at the end of ``head``.
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return bool(text) and sum(c.isprintable() or c in "\r\n\t" for c in text) >= 0.95 * len(text)
