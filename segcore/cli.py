@@ -23,13 +23,13 @@ from segcore.io import ImageError, encode_labels_png, load_image
 from segcore.registry import get_method, list_methods, segment
 
 
-class UsageError(Exception):
+class _UsageError(Exception):
     """A wrong argument: reported in one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse would print usage and exit 2; keep it to one clear line
-        raise UsageError(message)
+        raise _UsageError(message)
 
 
 def _parse_set(items: list[str]) -> dict:
@@ -37,7 +37,7 @@ def _parse_set(items: list[str]) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
+            raise _UsageError(f"--set expects NAME=VALUE, got {item!r}")
         params[key.strip()] = value.strip()
     return params
 
@@ -46,7 +46,7 @@ def _parse_seed(text: str) -> tuple[int, int, int]:
     try:
         r, c, lab = (int(v) for v in text.split(","))
     except ValueError:
-        raise UsageError(f"--seed-point expects ROW,COL,LABEL (whole numbers), got {text!r}") from None
+        raise _UsageError(f"--seed-point expects ROW,COL,LABEL (whole numbers), got {text!r}") from None
     return r, c, lab
 
 
@@ -60,9 +60,9 @@ def _read_labels(path: str) -> np.ndarray:
                 im = im.convert("L")
             return np.asarray(im).astype(np.int64)
     except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
+        raise _UsageError(f"no such file: {path}") from None
     except (UnidentifiedImageError, OSError) as err:
-        raise UsageError(f"cannot read {path} as a label image: {err}") from None
+        raise _UsageError(f"cannot read {path} as a label image: {err}") from None
 
 
 def _jsonable(value):
@@ -77,7 +77,7 @@ def _jsonable(value):
     return value
 
 
-def cmd_methods(args) -> int:
+def _cmd_methods(args) -> int:
     specs = list_methods()
     if args.json:
         out = [{"name": m.name, "label": m.label, "description": m.description, "seeds": m.seeds,
@@ -101,7 +101,7 @@ def cmd_methods(args) -> int:
     return 0
 
 
-def cmd_run(args) -> int:
+def _cmd_run(args) -> int:
     get_method(args.method)  # unknown method: a clear message before the image is read
     image = load_image(args.image)
     seeds = [_parse_seed(s) for s in args.seed_point] or None
@@ -128,7 +128,7 @@ def cmd_run(args) -> int:
     return 0
 
 
-def cmd_score(args) -> int:
+def _cmd_score(args) -> int:
     from segcore.metrics import score
 
     pred, truth = _read_labels(args.pred), _read_labels(args.truth)
@@ -144,12 +144,12 @@ def cmd_score(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="segcore", description="Image segmentation from the command line.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     p = sub.add_parser("methods", help="list methods with their parameters and ranges")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_methods)
+    p.set_defaults(func=_cmd_methods)
     p = sub.add_parser("run", help="segment an image")
     p.add_argument("method")
     p.add_argument("image")
@@ -160,14 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="LABELS.png", help="write the labels (16-bit PNG past 255 labels)")
     p.add_argument("--overlay", metavar="OVERLAY.png", help="write the labels over the image")
     p.add_argument("--json", action="store_true", help="print the result summary as JSON")
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=_cmd_run)
     p = sub.add_parser("score", help="score a label image against the truth")
     p.add_argument("pred")
     p.add_argument("truth")
     p.add_argument("--match", choices=("none", "hungarian"), default="none",
                    help="hungarian: map unsupervised labels to truth classes first")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_score)
+    p.set_defaults(func=_cmd_score)
     return parser
 
 
@@ -179,14 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     >>> main(["run", "no-such-method", "x.png"])
     2
     """
-    parser = build_parser()
+    parser = _build_parser()
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help()
             return 2
         return args.func(args)
-    except (UsageError, ImageError, ValueError) as err:
+    except (_UsageError, ImageError, ValueError) as err:
         print(f"segcore: error: {err}", file=sys.stderr)
         return 2
     except OSError as err:  # e.g. an output folder that does not exist

@@ -85,7 +85,16 @@ _ORIENTATION = {
 
 
 class ImageError(ValueError):
-    """An input that cannot be loaded as an image; the message says why in plain words."""
+    """An input that cannot be loaded as an image; the message says why in plain words.
+
+    Examples
+    --------
+    >>> try:
+    ...     load_image(b"")
+    ... except ImageError as err:
+    ...     print(err)
+    cannot load the image: the file is empty (0 bytes)
+    """
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,13 @@ class ImageInfo:
     notes : tuple of str
         Plain-English notes on every conversion that was not a plain 8-bit
         read, e.g. ``"alpha channel dropped ..."``; meant to be shown to users.
+
+    Examples
+    --------
+    >>> buf = io.BytesIO(); Image.new("LA", (3, 2)).save(buf, "PNG")
+    >>> info = load_image_with_info(buf.getvalue())[1]
+    >>> info.width, info.height, info.channels, info.had_alpha
+    (3, 2, 1, True)
     """
 
     format: str

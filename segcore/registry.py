@@ -56,6 +56,12 @@ class Segmentation:
         Method-specific results: thresholds, centres, EM history, ...
     elapsed_s : float
         Wall-clock seconds the method took.
+
+    Examples
+    --------
+    >>> seg = Segmentation(labels=np.array([[0, 1], [2, 2]], np.int32))
+    >>> seg.n_regions
+    2
     """
 
     labels: np.ndarray
@@ -184,6 +190,14 @@ class MethodSpec:
         The method works on intensity; a colour image is reduced to gray first.
     func : callable
         The implementation, ``func(image, *, [seeds,] **params) -> Segmentation``.
+
+    Examples
+    --------
+    >>> spec = get_method("kmeans")
+    >>> spec.defaults()["k"], spec.takes_seeds
+    (3, False)
+    >>> spec.resolve({"k": "4"})["k"]
+    4
     """
 
     name: str
@@ -237,6 +251,17 @@ def register(
     The decorated function is returned wrapped so that calling it directly goes
     through :func:`segment` too (validation, defaults, timing). The description
     defaults to the first paragraph of the function's docstring.
+
+    Examples
+    --------
+    >>> @register("doc_example_invert", label="Inverted halves", params=(
+    ...     Param("level", "float", 0.5, low=0.0, high=1.0),))
+    ... def invert(image, *, level):
+    ...     'Label dark pixels 2 and bright pixels 1.'
+    ...     return Segmentation(labels=np.where(image[:, :, 0] > level, 1, 2))
+    >>> invert(np.array([[0.0, 1.0], [0.0, 1.0]], np.float32)).labels.tolist()
+    [[2, 1], [2, 1]]
+    >>> _ = _REGISTRY.pop("doc_example_invert")  # keep the registry to the real methods
     """
 
     def decorate(func):
@@ -283,7 +308,13 @@ def list_methods() -> list[MethodSpec]:
 
 
 def get_method(name: str) -> MethodSpec:
-    """The spec of one method; ``ValueError`` naming the valid ones if unknown."""
+    """The spec of one method; ``ValueError`` naming the valid ones if unknown.
+
+    Examples
+    --------
+    >>> get_method("slic").label
+    'SLIC superpixels'
+    """
     _load_builtin_methods()
     try:
         return _REGISTRY[name]

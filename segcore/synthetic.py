@@ -27,6 +27,12 @@ class Sample:
         Class ids, ``1`` for background and ``2..`` for objects (``0`` unused),
         so that a ground truth and a segmentation share one label convention.
     description : str
+
+    Examples
+    --------
+    >>> s = Sample("tiny", np.zeros((2, 2, 1), np.float32), np.ones((2, 2), np.int32), "flat")
+    >>> s.truth.max()
+    np.int32(1)
     """
 
     name: str
