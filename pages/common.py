@@ -204,51 +204,6 @@ def with_truth(cur: CurrentImage, truth: np.ndarray | None, *, ignore: int | Non
 # --------------------------------------------------------------------------- ground-truth masks
 
 
-def read_mask(data: bytes, shape: tuple[int, int], *,
-              zero: str = "class") -> tuple[np.ndarray, int | None, str]:
-    """Class ids from a mask file: ``(truth, ignore, note)``.
-
-    The convention, shown on the pages: a mask with exactly two values (black
-    and white, 0/1, 0/255) is figure/ground and becomes classes ``1``
-    (background, the lower value) and ``2`` (object), as the generated samples
-    use. A gray mask with more values keeps them as class ids; ``zero`` says
-    whether ``0`` is a class (``"class"``) or unlabelled pixels left out of the
-    scores (``"ignore"``). A colour mask gets one class per colour, ``1..n`` in
-    order of brightness.
-    """
-    values, info = sio.load_image_with_info(data, max_pixels=MAX_PIXELS)
-    if values.shape[:2] != tuple(shape):
-        raise ValueError(
-            f"the mask is {values.shape[1]} × {values.shape[0]} pixels but the image is "
-            f"{shape[1]} × {shape[0]}; a mask must have the image's size"
-        )
-    if values.shape[2] == 3:
-        flat = viz.to_uint8(values).reshape(-1, 3)
-        colours, inverse = np.unique(flat, axis=0, return_inverse=True)
-        if len(colours) > 255:
-            raise ValueError(f"the colour mask has {len(colours)} colours; a mask needs one colour "
-                             "per class (at most 255). Was a photo uploaded by mistake?")
-        order = np.argsort(colours.astype(np.int64).sum(1), kind="stable")
-        rank = np.empty(len(colours), np.int32)
-        rank[order] = np.arange(1, len(colours) + 1)
-        truth = rank[inverse.ravel()].reshape(shape)
-        return truth, None, f"colour mask: {len(colours)} colours became classes 1..{len(colours)}"
-    top = (1 << min(info.bit_depth, 16)) - 1
-    ids = np.rint(values[:, :, 0].astype(np.float64) * top).astype(np.int64)
-    found = np.unique(ids)
-    if len(found) == 1:
-        raise ValueError("the mask has a single value everywhere: there is nothing to score "
-                         "against")
-    if len(found) == 2:
-        truth = np.where(ids == found[1], 2, 1).astype(np.int32)
-        return truth, None, (f"two-value mask: {found[0]} became class 1 (background), "
-                             f"{found[1]} class 2 (object)")
-    truth = ids.astype(np.int32)
-    if zero == "ignore" and 0 in found:
-        return truth, 0, f"label mask with {len(found) - 1} classes; 0 = not labelled, left out"
-    return truth, None, f"label mask with {len(found)} classes, values kept as class ids"
-
-
 def apply_mask_upload(upload_key: str, zero_key: str) -> None:
     """Widget callback: attach the uploaded ground-truth mask to the current image.
 
@@ -263,7 +218,8 @@ def apply_mask_upload(upload_key: str, zero_key: str) -> None:
     cur = current()
     zero = st.session_state.get(zero_key, "class")
     try:
-        truth, ignore, note = read_mask(upload.getvalue(), cur.shape, zero=zero)
+        truth, ignore, note = sio.load_mask(upload.getvalue(), shape=cur.shape, zero=zero,
+                                             max_pixels=MAX_PIXELS)
     except ValueError as err:
         st.session_state[upload_key + ".error"] = f"The mask {upload.name} could not be used: {err}."
         return
@@ -483,6 +439,10 @@ def param_widgets(spec: MethodSpec, *, scope: str) -> tuple[dict, list[str]]:
     for p in spec.params:
         key = f"{scope}.{spec.name}.{p.name}"
         label = p.name
+        if not spec.is_active(p.name, values):
+            # Hidden while it does not matter; its last value is kept for when it does.
+            values[p.name] = st.session_state.get(KEPT, {}).get(key, p.default)
+            continue
         # A value kept from an older spec may no longer be valid; then the default it is.
         in_range = (lambda v, p=p: isinstance(v, (int, float)) and p.low <= v <= p.high)
         if p.kind == "bool":

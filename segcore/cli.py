@@ -5,7 +5,10 @@
     segcore methods [--json]
     segcore run METHOD IMAGE [--set k=v ...] [--seed-point ROW,COL,LABEL ...] [-o labels.png]
                 [--overlay overlay.png] [--json]
-    segcore score PRED TRUTH [--match none|hungarian] [--json]
+    segcore score PRED TRUTH [--match none|hungarian] [--zero class|ignore] [--json]
+
+Label and mask files follow :func:`segcore.io.load_mask`: a two-value mask is
+classes 1 (background) and 2 (object); other gray values are kept as class ids.
 
 Wrong arguments get a one-line message and exit code 2, never a traceback.
 """
@@ -19,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from segcore.io import ImageError, encode_labels_png, load_image
+from segcore.io import ImageError, encode_labels_png, load_image, load_mask
 from segcore.registry import get_method, list_methods, segment
 
 
@@ -48,21 +51,6 @@ def _parse_seed(text: str) -> tuple[int, int, int]:
     except ValueError:
         raise _UsageError(f"--seed-point expects ROW,COL,LABEL (whole numbers), got {text!r}") from None
     return r, c, lab
-
-
-def _read_labels(path: str) -> np.ndarray:
-    """A label or mask image file as integers, values unchanged (no scaling)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            if im.mode in ("RGB", "RGBA", "P", "CMYK", "LA"):
-                im = im.convert("L")
-            return np.asarray(im).astype(np.int64)
-    except FileNotFoundError:
-        raise _UsageError(f"no such file: {path}") from None
-    except (UnidentifiedImageError, OSError) as err:
-        raise _UsageError(f"cannot read {path} as a label image: {err}") from None
 
 
 def _jsonable(value):
@@ -97,7 +85,8 @@ def _cmd_methods(args) -> int:
                 rng = "true/false"
             else:
                 rng = f"[{p.low:g}, {p.high:g}]" + (" log" if p.log else "")
-            print(f"    {p.name:<18} {p.kind:<6} default {p.default!s:<10} {rng}")
+            only = f"  (only with {p.when[0]} = {'/'.join(map(str, p.when[1]))})" if p.when else ""
+            print(f"    {p.name:<18} {p.kind:<6} default {p.default!s:<10} {rng}{only}")
     return 0
 
 
@@ -131,11 +120,13 @@ def _cmd_run(args) -> int:
 def _cmd_score(args) -> int:
     from segcore.metrics import score
 
-    pred, truth = _read_labels(args.pred), _read_labels(args.truth)
-    result = score(pred, truth, match=args.match)
+    pred, _, _ = load_mask(args.pred)
+    truth, ignore, note = load_mask(args.truth, shape=pred.shape, zero=args.zero)
+    result = score(pred, truth, match=args.match, ignore=ignore)
     if args.json:
         print(json.dumps(_jsonable(result), indent=2))
         return 0
+    print(f"truth: {note}")
     print(f"IoU {result['iou']:.4f}  Dice {result['dice']:.4f}  precision {result['precision']:.4f}  "
           f"recall {result['recall']:.4f}  accuracy {result['accuracy']:.4f}")
     for cls, row in result["per_class"].items():
@@ -166,6 +157,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("truth")
     p.add_argument("--match", choices=("none", "hungarian"), default="none",
                    help="hungarian: map unsupervised labels to truth classes first")
+    p.add_argument("--zero", choices=("class", "ignore"), default="class",
+                   help="in a label truth, is 0 a class or unlabelled pixels to leave out")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_score)
     return parser

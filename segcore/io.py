@@ -377,6 +377,80 @@ def preview(image: np.ndarray, *, max_pixels: int = 1_000_000) -> np.ndarray:
     return np.clip(small, 0.0, 1.0).astype(np.float32, copy=False)
 
 
+def load_mask(source: Any, *, shape: tuple[int, int] | None = None, zero: str = "class",
+              max_pixels: int | None = 50_000_000) -> tuple[np.ndarray, int | None, str]:
+    """Class ids from a ground-truth mask or label file: ``(truth, ignore, note)``.
+
+    The convention: a mask with exactly two values (black and white, 0/1,
+    0/255) is figure/ground and becomes classes ``1`` (background, the lower
+    value) and ``2`` (object), as the generated samples use. A gray mask with
+    more values keeps them as class ids (16-bit label PNGs included); ``zero``
+    says whether ``0`` is a class (``"class"``) or unlabelled pixels to leave
+    out of the scores (``"ignore"``, then ``ignore`` is ``0``). A colour mask
+    gets one class per colour, ``1..n`` in order of brightness. ``note`` says
+    in plain words which rule applied.
+
+    Parameters
+    ----------
+    source : path, bytes or binary file object
+    shape : (H, W), optional
+        The image's size; a mask of another size is refused.
+    zero : {"class", "ignore"}
+
+    Returns
+    -------
+    truth : (H, W) int32 ndarray
+    ignore : int or None
+    note : str
+
+    Raises
+    ------
+    ImageError
+        Unreadable file, a size that does not fit, a single value, too many colours.
+
+    Examples
+    --------
+    >>> buf = io.BytesIO()
+    >>> Image.fromarray(np.array([[0, 255, 255]], np.uint8)).save(buf, "PNG")
+    >>> truth, ignore, note = load_mask(buf.getvalue())
+    >>> truth.tolist(), ignore
+    ([[1, 2, 2]], None)
+    """
+    if zero not in ("class", "ignore"):
+        raise ValueError(f"zero must be 'class' or 'ignore', got {zero!r}")
+    values, info = load_image_with_info(source, max_pixels=max_pixels)
+    if shape is not None and values.shape[:2] != tuple(shape):
+        raise ImageError(
+            f"the mask is {values.shape[1]} × {values.shape[0]} pixels but the image is "
+            f"{shape[1]} × {shape[0]}; a mask must have the image's size"
+        )
+    size = values.shape[:2]
+    if values.shape[2] == 3:
+        flat = np.round(values * 255).astype(np.uint8).reshape(-1, 3)
+        colours, inverse = np.unique(flat, axis=0, return_inverse=True)
+        if len(colours) > 255:
+            raise ImageError(f"the colour mask has {len(colours)} colours; a mask needs one colour "
+                             "per class (at most 255). Was a photo uploaded by mistake?")
+        order = np.argsort(colours.astype(np.int64).sum(1), kind="stable")
+        rank = np.empty(len(colours), np.int32)
+        rank[order] = np.arange(1, len(colours) + 1)
+        truth = rank[inverse.ravel()].reshape(size)
+        return truth, None, f"colour mask: {len(colours)} colours became classes 1..{len(colours)}"
+    top = (1 << min(info.bit_depth, 16)) - 1
+    ids = np.rint(values[:, :, 0].astype(np.float64) * top).astype(np.int64)
+    found = np.unique(ids)
+    if len(found) == 1:
+        raise ImageError("the mask has a single value everywhere: there is nothing to score against")
+    if len(found) == 2:
+        truth = np.where(ids == found[1], 2, 1).astype(np.int32)
+        return truth, None, (f"two-value mask: {found[0]} became class 1 (background), "
+                             f"{found[1]} class 2 (object)")
+    truth = ids.astype(np.int32)
+    if zero == "ignore" and 0 in found:
+        return truth, 0, f"label mask with {len(found) - 1} classes; 0 = not labelled, left out"
+    return truth, None, f"label mask with {len(found)} classes, values kept as class ids"
+
+
 def save_png(file: Any, array: np.ndarray) -> None:
     """Write a ``uint8`` or ``uint16`` array to a PNG file, values unchanged.
 

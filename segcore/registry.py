@@ -85,6 +85,8 @@ class Param:
     ``[low, high]``; ``log`` asks the UI for a logarithmic slider; ``step`` is the
     slider step. A ``choice`` takes one of ``choices``; with ``paths=True`` it also
     takes the path of an existing file (a user's own model checkpoint).
+    ``when=(name, values)`` says the parameter only matters while the choice
+    parameter ``name`` has one of ``values`` (the app hides it otherwise).
 
     Examples
     --------
@@ -107,6 +109,7 @@ class Param:
     log: bool = False
     help: str = ""
     paths: bool = False
+    when: tuple | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("int", "float", "choice", "bool"):
@@ -198,6 +201,8 @@ class MethodSpec:
     (3, False)
     >>> spec.resolve({"k": "4"})["k"]
     4
+    >>> get_method("threshold").is_active("level", {"algorithm": "otsu"})
+    False
     """
 
     name: str
@@ -220,6 +225,14 @@ class MethodSpec:
 
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params}
+
+    def is_active(self, name: str, values: dict) -> bool:
+        """Whether parameter ``name`` matters given the other ``values`` (see ``Param.when``)."""
+        p = self.param(name)
+        if p.when is None:
+            return True
+        other, allowed = p.when
+        return values.get(other, self.param(other).default) in allowed
 
     def resolve(self, params: dict) -> dict:
         """Validate ``params`` against the spec and fill in defaults."""

@@ -371,42 +371,6 @@ def test_evaluate_without_truth_then_with_an_uploaded_label_mask():
 # --------------------------------------------------------------------------- helpers
 
 
-def test_read_mask_conventions():
-    shape = (4, 6)
-    binary = np.zeros(shape, np.uint8)
-    binary[:, 3:] = 255
-    truth, ignore, _ = common.read_mask(png(binary), shape)
-    assert ignore is None
-    np.testing.assert_array_equal(truth, np.where(binary, 2, 1))
-
-    ones = (binary > 0).astype(np.uint8)  # 0/1 is black and white too
-    np.testing.assert_array_equal(common.read_mask(png(ones), shape)[0], truth)
-
-    labels = np.array([[0, 1, 2, 3, 4, 5]] * 4, np.uint8)
-    kept, ignore, _ = common.read_mask(png(labels), shape)
-    np.testing.assert_array_equal(kept, labels)
-    assert ignore is None
-    assert common.read_mask(png(labels), shape, zero="ignore")[1] == 0
-
-    wide = np.arange(24, dtype=np.uint16).reshape(shape) * 1000  # 16-bit label PNG
-    buf = io.BytesIO()
-    segcore.io.save_png(buf, wide)
-    np.testing.assert_array_equal(common.read_mask(buf.getvalue(), shape)[0], wide)
-
-    colour = np.zeros(shape + (3,), np.uint8)
-    colour[:, 2:4] = (200, 0, 0)
-    colour[:, 4:] = (255, 255, 255)
-    np.testing.assert_array_equal(common.read_mask(png(colour), shape)[0],
-                                  np.array([[1, 1, 2, 2, 3, 3]] * 4))
-
-    with pytest.raises(ValueError, match="image's size"):
-        common.read_mask(png(binary), (5, 6))
-    with pytest.raises(ValueError, match="single value"):
-        common.read_mask(png(np.zeros(shape, np.uint8)), shape)
-    with pytest.raises(ValueError, match="text file"):
-        common.read_mask(b"not a mask", shape)
-
-
 def test_log_grid_spans_the_range_and_holds_the_default():
     for spec in segcore.list_methods():
         for p in spec.params:

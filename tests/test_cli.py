@@ -69,7 +69,7 @@ def test_score_prints_measures(tmp_path, capsys):
     (["run", "kmeans", "IMG", "--set", "colour=1"], "no parameter 'colour'"),
     (["run", "watershed", "IMG", "--seed-point", "1,2"], "ROW,COL,LABEL"),
     (["run", "kmeans", "IMG", "-o", "/no/such/folder/x.png"], "No such file"),
-    (["score", "missing.png", "IMG"], "no such file"),
+    (["score", "missing.png", "IMG"], "missing.png"),
     (["frobnicate"], "invalid choice"),
     ([], ""),
 ])

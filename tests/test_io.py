@@ -26,6 +26,7 @@ from segcore.io import (
     encode_labels_png,
     load_image,
     load_image_with_info,
+    load_mask,
     preview,
     preview_shape,
     save_png,
@@ -878,3 +879,48 @@ def test_paths_as_path_objects_are_not_confused_with_bytes(tmp_path, gray8):
     assert load_image(Path(path)).shape == (5, 7, 1)
     with pytest.raises(ImageError, match="not an image"):
         load_image(str(path).encode())
+
+
+def _png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_load_mask_conventions():
+    shape = (4, 6)
+    binary = np.zeros(shape, np.uint8)
+    binary[:, 3:] = 255
+    truth, ignore, _ = load_mask(_png(binary), shape=shape)
+    assert ignore is None
+    np.testing.assert_array_equal(truth, np.where(binary, 2, 1))
+
+    ones = (binary > 0).astype(np.uint8)  # 0/1 is black and white too
+    np.testing.assert_array_equal(load_mask(_png(ones), shape=shape)[0], truth)
+
+    labels = np.array([[0, 1, 2, 3, 4, 5]] * 4, np.uint8)
+    kept, ignore, _ = load_mask(_png(labels), shape=shape)
+    np.testing.assert_array_equal(kept, labels)
+    assert ignore is None
+    assert load_mask(_png(labels), shape=shape, zero="ignore")[1] == 0
+
+    wide = np.arange(24, dtype=np.uint16).reshape(shape) * 1000  # 16-bit label PNG
+    buf = io.BytesIO()
+    save_png(buf, wide)
+    np.testing.assert_array_equal(load_mask(buf.getvalue(), shape=shape)[0], wide)
+
+    colour = np.zeros(shape + (3,), np.uint8)
+    colour[:, 2:4] = (200, 0, 0)
+    colour[:, 4:] = (255, 255, 255)
+    np.testing.assert_array_equal(load_mask(_png(colour), shape=shape)[0],
+                                  np.array([[1, 1, 2, 2, 3, 3]] * 4))
+
+    with pytest.raises(ValueError, match="image's size"):
+        load_mask(_png(binary), shape=(5, 6))
+    with pytest.raises(ValueError, match="single value"):
+        load_mask(_png(np.zeros(shape, np.uint8)), shape=shape)
+    with pytest.raises(ValueError, match="text file"):
+        load_mask(b"not a mask", shape=shape)
+    with pytest.raises(ImageError, match="colours"):
+        noise = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+        load_mask(_png(noise))

@@ -216,3 +216,13 @@ def test_colour_only_difference_needs_colour():
 def test_params_are_the_full_resolved_set(two_regions):
     seg = segment(two_regions[0], "slic", n_segments="50")
     assert seg.params == {"n_segments": 50, "compactness": 10.0, "sigma": 1.0, "space": "lab"}
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_conditional_params_point_at_real_choices(name):
+    spec = segcore.get_method(name)
+    for p in spec.params:
+        if p.when is not None:
+            other, values = p.when
+            choice = spec.param(other)
+            assert choice.kind == "choice" and set(values) <= set(choice.choices), p.name

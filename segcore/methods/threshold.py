@@ -52,15 +52,18 @@ def global_threshold(gray: np.ndarray, algorithm: str) -> float:
                "mean and minimum pick one global value from the histogram; multiotsu picks several; "
                "sauvola, niblack and gaussian-adaptive pick one per pixel from its neighbourhood."),
     Param("level", "float", 0.5, low=0.0, high=1.0, step=0.01,
-          help="The threshold for 'manual' (gray value in [0, 1])."),
+          help="The threshold for 'manual' (gray value in [0, 1]).", when=("algorithm", ("manual",))),
     Param("classes", "int", 3, low=2, high=5,
-          help="Number of classes for 'multiotsu'."),
+          help="Number of classes for 'multiotsu'.", when=("algorithm", ("multiotsu",))),
     Param("window_size", "int", 31, low=3, high=301, step=2,
-          help="Side of the neighbourhood for local algorithms (odd, pixels)."),
+          help="Side of the neighbourhood for local algorithms (odd, pixels).",
+          when=("algorithm", LOCAL)),
     Param("k", "float", 0.2, low=-1.0, high=1.0, step=0.01,
-          help="Weight of the local standard deviation (sauvola, niblack)."),
+          help="Weight of the local standard deviation (sauvola, niblack).",
+          when=("algorithm", ("sauvola", "niblack"))),
     Param("offset", "float", 0.0, low=-0.5, high=0.5, step=0.005,
-          help="Subtracted from the local Gaussian mean (gaussian-adaptive)."),
+          help="Subtracted from the local Gaussian mean (gaussian-adaptive).",
+          when=("algorithm", ("gaussian-adaptive",))),
 ))
 def threshold(image, *, algorithm, level, classes, window_size, k, offset):
     """Split pixels by gray value at one or more thresholds.
