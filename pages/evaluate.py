@@ -28,6 +28,9 @@ from pages.common import (
     viz,
 )
 
+MATCHING = {"hungarian": "one label per class", "majority": "largest overlap",
+            "none": "as they are"}
+
 cur = current()
 st.title("Evaluate")
 st.caption(f"Working on **{cur.name}**. Score a result against the ground truth: how much of "
@@ -87,12 +90,17 @@ def evaluate(cur: CurrentImage) -> None:
             full = False
         else:
             seg, full = kept[choice]["seg"], kept[choice]["full"]
-        _restore("evaluate.match", True)
-        match = st.toggle("Match labels to classes", key="evaluate.match",
-                          help="Clustering and superpixel methods number their regions "
-                               "arbitrarily: matching renames each label to the truth class it "
-                               "overlaps most (Hungarian matching) before scoring. Turn it off "
-                               "for methods whose label numbers already are the classes.")
+        _restore("evaluate.match", "hungarian", lambda v: v in MATCHING)
+        match = st.radio("Match labels to classes", list(MATCHING), key="evaluate.match",
+                         format_func=MATCHING.get,
+                         help="Clustering and superpixel methods number their regions "
+                              "arbitrarily. One label per class (Hungarian matching) pairs each "
+                              "truth class with the label that overlaps it most, one to one: it "
+                              "asks whether the method found the classes. Largest overlap renames "
+                              "every label to the class it overlaps most, many to one: it asks "
+                              "whether the regions' borders could follow the truth, the fair "
+                              "view of superpixels. 'As they are' is for methods whose label "
+                              "numbers already are the classes.")
         _keep("evaluate.match")
         _restore("evaluate.tolerance", 2)
         tolerance = st.slider("Boundary tolerance (pixels)", 0, 10, key="evaluate.tolerance",
@@ -103,7 +111,7 @@ def evaluate(cur: CurrentImage) -> None:
     image = cur.image if full else cur.preview
     truth = truth_at(cur, seg.labels.shape)
     scores, error = score(seg.labels, truth, ignore=cur.truth_ignore,
-                          match="hungarian" if match else "none")
+                          match=match)
     with right:
         if error:
             st.error(f"These cannot be compared: {error}.")
@@ -141,7 +149,9 @@ def evaluate(cur: CurrentImage) -> None:
         if mapping:
             paired = sorted((p, t) for p, t in mapping.items() if t in per)
             lonely = sorted(p for p, t in mapping.items() if t not in per)
-            text = "Matched labels → classes: " + ", ".join(f"{p}→{t}" for p, t in paired) + "."
+            shown = ", ".join(f"{p}→{t}" for p, t in paired[:12])
+            more = f" and {len(paired) - 12} more" if len(paired) > 12 else ""
+            text = f"Matched labels → classes: {shown}{more}."
             if lonely:
                 share = float(np.isin(seg.labels, lonely).mean())
                 text += (f" {len(lonely)} more label{'s' if len(lonely) > 1 else ''} "

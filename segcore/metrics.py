@@ -48,7 +48,7 @@ __all__ = [
     "panoptic_quality",
 ]
 
-MATCHES = ("none", "hungarian")
+MATCHES = ("none", "hungarian", "majority")
 
 # Above this many cells a dense contingency table costs more memory than
 # sorting the pixel pairs; below it bincount is several times faster.
@@ -265,7 +265,7 @@ def score(pred, truth, *, match: str = "none", ignore: int | None = None) -> dic
         cluster ids (k-means, superpixels, ...).
     truth : (H, W) int or bool ndarray
         Reference labels, same shape as `pred`.
-    match : {"none", "hungarian"}
+    match : {"none", "hungarian", "majority"}
         ``"none"`` compares label values as they are. ``"hungarian"`` first
         renames each predicted label to the truth class it is paired with by
         :func:`scipy.optimize.linear_sum_assignment`, which pairs predicted
@@ -273,7 +273,11 @@ def score(pred, truth, *, match: str = "none", ignore: int | None = None) -> dic
         in common) is largest. Predicted labels left without a partner, or
         paired with a class they do not overlap, become an "unmatched" id:
         ``-1``, or one less than the smallest truth class when ``-1`` is a
-        truth class. Their pixels count as wrong.
+        truth class. Their pixels count as wrong. ``"majority"`` renames every
+        predicted label to the truth class it overlaps most (many to one), the
+        usual way to score an over-segmentation such as superpixels: it shows
+        how well the regions' borders could follow the truth, not whether the
+        method found one region per class.
     ignore : int, optional
         A truth value whose pixels are left out of every count (for example
         ``0``, unlabelled). Predictions of this value on other pixels still
@@ -305,7 +309,7 @@ def score(pred, truth, *, match: str = "none", ignore: int | None = None) -> dic
             matching and ignoring.
         ``mapping`` : dict or None
             ``{pred_label: truth_class or unmatched id}`` for every predicted
-            label, with ``match="hungarian"``; ``None`` otherwise.
+            label, with ``match="hungarian"`` or ``"majority"``; ``None`` otherwise.
 
     Raises
     ------
@@ -324,6 +328,9 @@ def score(pred, truth, *, match: str = "none", ignore: int | None = None) -> dic
     >>> result = score(pred, truth, match="hungarian")
     >>> result["iou"], result["mapping"]
     (1.0, {3: 2, 7: 1})
+    >>> over = np.array([[7, 8, 3, 3], [7, 8, 3, 3]])  # one class split in two
+    >>> score(over, truth, match="hungarian")["iou"], score(over, truth, match="majority")["iou"]
+    (0.75, 1.0)
     >>> score(np.array([1, 1, 2, 2]), np.array([1, 2, 2, 2]))["per_class"][2]["recall"]
     0.666...
     """
@@ -334,6 +341,9 @@ def score(pred, truth, *, match: str = "none", ignore: int | None = None) -> dic
     mapping = None
     if match == "hungarian":
         pred, mapping = _hungarian(pred, truth)
+        classes = _unique(truth)
+    elif match == "majority":
+        pred, mapping = _majority(pred, truth)
         classes = _unique(truth)
     else:
         classes = np.union1d(_unique(truth), _unique(pred))
@@ -380,6 +390,16 @@ def _hungarian(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, dict]:
     unmatched = -1 if -1 not in truth_classes else int(truth_classes.min()) - 1
     lut = np.full(table.a_classes.size, unmatched, np.int64)
     lut[rows[real]] = truth_classes[cols[real]]
+    mapping = {int(p): int(t) for p, t in zip(table.a_classes, lut)}
+    return lut[table.a_index], mapping
+
+
+def _majority(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Rename every predicted label to the truth class it overlaps most."""
+    table = _contingency(pred, truth)
+    overlap = np.zeros((table.a_classes.size, table.b_classes.size), np.int64)
+    overlap[table.i, table.j] = table.n
+    lut = table.b_classes[overlap.argmax(axis=1)].astype(np.int64)
     mapping = {int(p): int(t) for p, t in zip(table.a_classes, lut)}
     return lut[table.a_index], mapping
 

@@ -328,7 +328,11 @@ def test_evaluate_a_segment_result_and_one_made_here():
     assert {"class", "IoU", "Dice", "precision", "recall", "pixels"} <= columns
     assert "IoU" in texts(at.markdown) and "Dice" in texts(at.markdown)
 
-    at.toggle(key="evaluate.match").set_value(False).run()
+    hungarian = float({m.label: m.value for m in at.metric}["Mean IoU"])
+    at.radio(key="evaluate.match").set_value("majority").run()
+    no_trouble(at)
+    assert float({m.label: m.value for m in at.metric}["Mean IoU"]) >= hungarian
+    at.radio(key="evaluate.match").set_value("none").run()
     at.slider(key="evaluate.tolerance").set_value(0).run()
     no_trouble(at)
     at.selectbox(key="evaluate.result").set_value("Run a method here…").run()

@@ -570,3 +570,19 @@ def test_bool_masks_are_label_images():
     np.testing.assert_array_equal(
         metrics.confusion_matrix(pred, truth), [[12, 6], [0, 18]]
     )
+
+
+def test_majority_matching_maps_every_label_to_its_largest_overlap():
+    rng = np.random.default_rng(5)
+    truth = rng.integers(1, 4, (30, 40))
+    pred = rng.integers(0, 9, (30, 40))
+    result = metrics.score(pred, truth, match="majority")
+    for p, t in result["mapping"].items():
+        overlaps = [np.sum((pred == p) & (truth == c)) for c in (1, 2, 3)]
+        assert overlaps[t - 1] == max(overlaps)
+    # Once renamed, it is the plain score of the renamed labels.
+    renamed = np.vectorize(result["mapping"].get)(pred)
+    assert result["iou"] == pytest.approx(metrics.score(renamed, truth)["iou"])
+    # A split of the truth into many pieces scores perfectly.
+    pieces = truth * 100 + rng.integers(0, 5, truth.shape)
+    assert metrics.score(pieces, truth, match="majority")["iou"] == 1.0
