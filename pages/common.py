@@ -27,10 +27,30 @@ from PIL import Image
 import segcore
 from segcore import io as sio
 from segcore import metrics, viz
-from segcore.registry import MethodSpec, Param, Segmentation
+from segcore.registry import MethodSpec, Param, Segmentation, scale_seeds
 from segcore.snippet import reproduce_snippet
 
 log = logging.getLogger("seglab")
+
+
+def _leave_old_multipage_mode() -> None:
+    """Streamlit takes a folder called ``pages/`` beside the main script for an
+    old-style (v1) multipage app until ``app.py`` has called ``st.navigation``
+    once in the server process. A first visitor who opens ``/segment`` on a fresh
+    server would then get ``pages/segment.py`` alone: no page config, no sidebar,
+    and this module listed as a page. Every page imports this module first, so
+    here the old mode is switched off and the run restarted through ``app.py``.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without the old mode has nothing to leave
+        return
+    if getattr(PagesManager, "uses_pages_directory", None):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_old_multipage_mode()
 
 #: Methods explore a preview of at most this many pixels; the full image on request.
 PREVIEW_PIXELS = 1_000_000
@@ -250,17 +270,7 @@ def mask_uploader(*, key: str, zero_key: str) -> None:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _resize_nearest(key: str, shape: tuple[int, int], _labels: np.ndarray) -> np.ndarray:
-    return resize_nearest(_labels, shape)
-
-
-def resize_nearest(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Labels resized by picking the nearest pixel, so no new values appear."""
-    h, w = labels.shape
-    if (h, w) == tuple(shape):
-        return labels
-    rows = np.minimum((np.arange(shape[0]) + 0.5) * h / shape[0], h - 1).astype(np.intp)
-    cols = np.minimum((np.arange(shape[1]) + 0.5) * w / shape[1], w - 1).astype(np.intp)
-    return labels[rows[:, None], cols[None, :]]
+    return sio.resize_labels(_labels, shape)
 
 
 def truth_at(cur: CurrentImage, shape: tuple[int, int]) -> np.ndarray | None:
@@ -334,17 +344,6 @@ def named(text: str) -> str:
     return text
 
 
-def scale_seeds(seeds, from_shape, to_shape) -> list[tuple[int, int, int]]:
-    """Seeds ``(row, col, label)`` moved from one image size to another."""
-    fh, fw = from_shape
-    th, tw = to_shape
-    out = []
-    for r, c, lab in seeds:
-        out.append((min(int((r + 0.5) * th / fh), th - 1), min(int((c + 0.5) * tw / fw), tw - 1),
-                    int(lab)))
-    return out
-
-
 def score(labels: np.ndarray, truth: np.ndarray, *, ignore: int | None = None,
           match: str = "hungarian") -> tuple[dict | None, str | None]:
     """``metrics.score`` with the error turned into words."""
@@ -352,17 +351,6 @@ def score(labels: np.ndarray, truth: np.ndarray, *, ignore: int | None = None,
         return metrics.score(labels, truth, match=match, ignore=ignore), None
     except ValueError as err:
         return None, str(err)
-
-
-def matched_labels(labels: np.ndarray, mapping: dict | None) -> np.ndarray:
-    """Predicted labels renamed to the truth classes they were matched to."""
-    if not mapping:
-        return labels
-    keys = np.array(sorted(mapping), dtype=np.int64)
-    vals = np.array([mapping[k] for k in keys], dtype=np.int64)
-    idx = np.searchsorted(keys, labels)
-    idx = np.clip(idx, 0, len(keys) - 1)
-    return np.where(keys[idx] == labels, vals[idx], -1)
 
 
 def remember_result(cur: CurrentImage, source: str, seg: Segmentation, *, full: bool) -> None:
@@ -698,20 +686,6 @@ def display_rgb(image: np.ndarray, *, side: int = DISPLAY_SIDE) -> np.ndarray:
     return viz.to_uint8(rgb)
 
 
-def before_after(image: np.ndarray, labels: np.ndarray, *, position: float,
-                 alpha: float) -> np.ndarray:
-    """The overlay left of ``position`` (a fraction of the width), the image right
-    of it, and a white line where they meet."""
-    rgb = viz.to_rgb(image)
-    out = rgb.copy()
-    col = int(round(position * rgb.shape[1]))
-    if col > 0:
-        out[:, :col] = viz.overlay(image[:, :col], labels[:, :col], alpha=alpha)
-    line = slice(max(0, col - 1), min(rgb.shape[1], col + 1))
-    out[:, line] = 1.0
-    return out
-
-
 def probability_names(seg: Segmentation) -> list[str]:
     k = seg.probabilities.shape[2]
     classes = seg.extras.get("classes")
@@ -724,7 +698,7 @@ def error_masks(labels: np.ndarray, truth: np.ndarray, mapping: dict | None,
                 positive: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Binary prediction and truth for the error map: pixels whose (matched) label
     or true class is one of ``positive``."""
-    pred = matched_labels(labels, mapping)
+    pred = metrics.apply_mapping(labels, mapping)
     return np.isin(pred, positive), np.isin(truth, positive)
 
 

@@ -15,7 +15,6 @@ from pages.common import (
     display_rgb,
     error_masks,
     mask_uploader,
-    matched_labels,
     method_picker,
     options_key,
     param_widgets,
@@ -159,7 +158,7 @@ def evaluate(cur: CurrentImage) -> None:
                          "as wrong: matching pairs each class with one label, so a result "
                          "split into many small regions scores low here.")
                 # Show those pixels as a column of their own instead of hiding them.
-                pred = matched_labels(seg.labels, mapping)
+                pred = metrics.apply_mapping(seg.labels, mapping)
                 keep = truth != ignore if ignore is not None else np.ones(truth.shape, bool)
                 lost = mapping[lonely[0]]
                 matrix = metrics.confusion_matrix(pred[keep], truth[keep],

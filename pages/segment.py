@@ -3,9 +3,10 @@
 import numpy as np
 import streamlit as st
 
+import segcore
+
 from pages.common import (
     CurrentImage,
-    before_after,
     clickable_picture,
     current,
     describe_method,
@@ -22,11 +23,9 @@ from pages.common import (
     params_json,
     probability_names,
     remember_result,
-    resize_nearest,
     rgb_png,
     run_method,
     score,
-    scale_seeds,
     seed_controls,
     snippet,
     truth_at,
@@ -81,7 +80,7 @@ def workspace(cur: CurrentImage) -> None:
     with result:
         image = cur.image if full else cur.preview
         clickable = spec.takes_seeds
-        work_seeds = scale_seeds(seeds, cur.shape, image.shape[:2])
+        work_seeds = segcore.scale_seeds(seeds, cur.shape, image.shape[:2])
         if missing:
             st.info("Before this method can run: " + "; ".join(missing) + ".")
             show_picture(cur, cur.preview, seeds, clickable)
@@ -138,7 +137,7 @@ def workspace(cur: CurrentImage) -> None:
         shown, shown_labels = image, seg.labels
         if full and cur.is_previewed:
             shown = cur.preview
-            shown_labels = resize_nearest(seg.labels, shown.shape[:2])
+            shown_labels = segcore.io.resize_labels(seg.labels, shown.shape[:2])
         views = list(VIEWS)
         if seg.probabilities is not None:
             views.append("Probabilities")
@@ -173,7 +172,7 @@ def workspace(cur: CurrentImage) -> None:
             split = st.slider("Reveal the result up to (% of the width)", 0, 100, step=1,
                               key="segment.split")
             _keep("segment.split")
-            picture = before_after(shown, shown_labels, position=split / 100,
+            picture = viz.before_after(shown, shown_labels, position=split / 100,
                                    alpha=float(st.session_state.get("segment.alpha", 0.5)))
             show_picture(cur, picture, seeds, clickable,
                          "Left of the white line: the result. Right: the image as it is.")

@@ -19,6 +19,7 @@ from segcore.registry import (
     check_image,
     get_method,
     list_methods,
+    scale_seeds,
     segment,
 )
 from segcore import metrics, synthetic  # noqa: E402  (light modules, always handy)
@@ -34,6 +35,7 @@ __all__ = [
     "check_image",
     "get_method",
     "list_methods",
+    "scale_seeds",
     "segment",
     "metrics",
     "synthetic",

@@ -451,6 +451,23 @@ def load_mask(source: Any, *, shape: tuple[int, int] | None = None, zero: str = 
     return truth, None, f"label mask with {len(found)} classes, values kept as class ids"
 
 
+def resize_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Labels resized to ``shape`` by taking the nearest pixel, so no new label
+    values appear (for moving results and masks between preview and full size).
+
+    Examples
+    --------
+    >>> resize_labels(np.array([[1, 2], [3, 4]]), (4, 4))[0].tolist()
+    [1, 1, 2, 2]
+    """
+    h, w = labels.shape
+    if (h, w) == tuple(shape):
+        return labels
+    rows = np.minimum((np.arange(shape[0]) + 0.5) * h / shape[0], h - 1).astype(np.intp)
+    cols = np.minimum((np.arange(shape[1]) + 0.5) * w / shape[1], w - 1).astype(np.intp)
+    return labels[rows[:, None], cols[None, :]]
+
+
 def save_png(file: Any, array: np.ndarray) -> None:
     """Write a ``uint8`` or ``uint16`` array to a PNG file, values unchanged.
 

@@ -404,6 +404,24 @@ def _majority(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, dict]:
     return lut[table.a_index], mapping
 
 
+def apply_mapping(labels, mapping: dict | None, *, missing: int = -1) -> np.ndarray:
+    """Rename labels by a ``{label: class}`` mapping, as :func:`score` returns it;
+    labels the mapping does not name become ``missing``.
+
+    Examples
+    --------
+    >>> apply_mapping(np.array([[7, 3, 5]]), {3: 2, 7: 1}).tolist()
+    [[1, 2, -1]]
+    """
+    labels = np.asarray(labels)
+    if not mapping:
+        return labels
+    keys = np.array(sorted(mapping), dtype=np.int64)
+    vals = np.array([mapping[k] for k in keys], dtype=np.int64)
+    idx = np.clip(np.searchsorted(keys, labels), 0, len(keys) - 1)
+    return np.where(keys[idx] == labels, vals[idx], missing)
+
+
 def binary_scores(pred, truth, *, positive: int = 1) -> dict:
     """IoU, Dice, precision, recall and accuracy of one foreground class.
 

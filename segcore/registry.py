@@ -30,6 +30,7 @@ __all__ = [
     "get_method",
     "segment",
     "as_markers",
+    "scale_seeds",
     "check_image",
 ]
 
@@ -410,6 +411,21 @@ def as_markers(seeds: Any, shape: tuple[int, int]) -> np.ndarray:
             raise ValueError(f"seed labels must be >= 1 (0 means no seed), got {lab}")
         markers[r, c] = lab
     return markers
+
+
+def scale_seeds(seeds, from_shape: tuple[int, int], to_shape: tuple[int, int]) -> list[tuple[int, int, int]]:
+    """Seeds ``(row, col, label)`` moved from an image of one size to another
+    (a preview and the full image, or the picture on screen).
+
+    Examples
+    --------
+    >>> scale_seeds([(99, 199, 2)], (100, 200), (50, 100))
+    [(49, 99, 2)]
+    """
+    fh, fw = from_shape
+    th, tw = to_shape
+    return [(min(int((r + 0.5) * th / fh), th - 1), min(int((c + 0.5) * tw / fw), tw - 1), int(lab))
+            for r, c, lab in seeds]
 
 
 def segment(image: Any, method: str, *, seeds: Any = None, progress: Callable | None = None,

@@ -24,6 +24,7 @@ __all__ = [
     "error_map",
     "to_uint8",
     "to_rgb",
+    "before_after",
     "histogram_figure",
     "probability_figure",
     "confusion_figure",
@@ -132,6 +133,28 @@ def overlay(image: np.ndarray, labels: np.ndarray, *, alpha: float = 0.5,
     if show_boundaries:
         out[find_boundaries(labels, mode="inner")] = np.asarray(boundary_color, np.float32)
     return out.astype(np.float32)
+
+
+def before_after(image: np.ndarray, labels: np.ndarray, *, position: float,
+                 alpha: float = 0.5) -> np.ndarray:
+    """The overlay left of ``position`` (a fraction of the width), the plain image
+    right of it, and a white line where they meet.
+
+    Examples
+    --------
+    >>> out = before_after(np.zeros((2, 10, 1), np.float32), np.ones((2, 10), int), position=0.5)
+    >>> out[0, 9].tolist(), out[0, 5].tolist()
+    ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+    """
+    if not 0 <= position <= 1:
+        raise ValueError(f"position must be in [0, 1], got {position}")
+    rgb = to_rgb(image)
+    out = rgb.copy()
+    col = int(round(position * rgb.shape[1]))
+    if col > 0:
+        out[:, :col] = overlay(rgb[:, :col], labels[:, :col], alpha=alpha)
+    out[:, max(0, col - 1):min(rgb.shape[1], col + 1)] = 1.0
+    return out
 
 
 def error_map(pred: np.ndarray, truth: np.ndarray, *, image: np.ndarray | None = None) -> np.ndarray:

@@ -387,15 +387,15 @@ def test_log_grid_spans_the_range_and_holds_the_default():
 
 def test_seeds_scale_between_sizes_and_back():
     seeds = [(0, 0, 1), (99, 199, 2), (50, 100, 3)]
-    small = common.scale_seeds(seeds, (100, 200), (50, 100))
+    small = segcore.scale_seeds(seeds, (100, 200), (50, 100))
     assert small == [(0, 0, 1), (49, 99, 2), (25, 50, 3)]
-    assert common.scale_seeds(seeds, (100, 200), (100, 200)) == seeds
+    assert segcore.scale_seeds(seeds, (100, 200), (100, 200)) == seeds
 
 
 def test_before_after_splits_at_the_position():
     image = np.zeros((4, 10, 1), np.float32)
     labels = np.ones((4, 10), np.int32)
-    out = common.before_after(image, labels, position=0.5, alpha=1.0)
+    out = segcore.viz.before_after(image, labels, position=0.5, alpha=1.0)
     np.testing.assert_allclose(out[0, 0], common.viz.label_palette(1)[1])  # overlay, left
     np.testing.assert_allclose(out[0, 9], 0)  # the image, right
     np.testing.assert_allclose(out[:, 4:6], 1)  # the dividing line
