@@ -144,6 +144,7 @@ def evaluate(cur: CurrentImage) -> None:
                for k in ("IoU", "Dice", "precision", "recall")}
         st.dataframe(rows, hide_index=True, width="stretch", column_config=fmt)
         matrix, names = scores["confusion"], list(scores["classes"])
+        columns = names
         mapping = scores["mapping"]
         if mapping:
             paired = sorted((p, t) for p, t in mapping.items() if t in per)
@@ -162,13 +163,13 @@ def evaluate(cur: CurrentImage) -> None:
                 keep = truth != ignore if ignore is not None else np.ones(truth.shape, bool)
                 lost = mapping[lonely[0]]
                 matrix = metrics.confusion_matrix(pred[keep], truth[keep],
-                                                  labels=names + [lost])
-                names = names + ["no class"]
+                                                  labels=names + [lost])[:-1]
+                columns = names + ["no class"]
             st.caption(text)
         a, b = st.columns(2)
         with a:
             st.markdown("**Confusion matrix** (rows: truth, columns: result)")
-            st.plotly_chart(viz.confusion_figure(matrix, names),
+            st.plotly_chart(viz.confusion_figure(matrix, names, predicted=columns),
                             width="stretch", key="evaluate.confusion")
         with b:
             classes = scores["classes"]

@@ -255,7 +255,9 @@ def downloads(cur: CurrentImage, seg, image, *, full: bool, seeds) -> None:
         help="A Python script that reproduces this result with segcore.")
     with st.expander("Reproduce this result in Python"):
         st.code(code, language="python")
-    st.caption("Parameters: " + ", ".join(f"{k} = {fmt_value(v)}" for k, v in seg.params.items()))
+    spec = segcore.get_method(seg.method)
+    st.caption("Parameters: " + ", ".join(f"{k} = {fmt_value(v)}" for k, v in seg.params.items()
+                                          if spec.is_active(k, seg.params)))
 
 
 workspace(cur)

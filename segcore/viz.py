@@ -269,21 +269,32 @@ def probability_figure(probabilities: np.ndarray, *, names=None) -> go.Figure:
     return fig
 
 
-def confusion_figure(matrix: np.ndarray, classes=None, *, normalize: bool = True) -> go.Figure:
+def confusion_figure(matrix: np.ndarray, classes=None, *, predicted=None,
+                     normalize: bool = True) -> go.Figure:
     """Heatmap of a confusion matrix (rows: truth, columns: prediction), each row
     normalised to fractions when ``normalize``; the counts are in the hover text.
+
+    ``predicted`` names the columns when they differ from the rows, e.g. an extra
+    column for predicted labels that matched no class (then the matrix is
+    ``(K, K + 1)``).
 
     Examples
     --------
     >>> confusion_figure(np.array([[5, 1], [0, 4]])).data[0].type
     'heatmap'
+    >>> confusion_figure(np.array([[5, 1, 2]]), ["a"], predicted=["a", "b", "none"]).data[0].x
+    ('a', 'b', 'none')
     """
     m = np.asarray(matrix, np.float64)
-    classes = [str(c) for c in (classes if classes is not None else range(len(m)))]
+    rows = [str(c) for c in (classes if classes is not None else range(m.shape[0]))]
+    cols = [str(c) for c in predicted] if predicted is not None else rows
+    if (len(rows), len(cols)) != m.shape:
+        raise ValueError(f"a {m.shape} matrix needs {m.shape[0]} row and {m.shape[1]} column names, "
+                         f"got {len(rows)} and {len(cols)}")
     z = m / np.maximum(m.sum(1, keepdims=True), 1) if normalize else m
-    text = [[f"{z[i, j]:.2f}" if normalize else f"{int(m[i, j])}" for j in range(len(m))]
-            for i in range(len(m))]
-    fig = go.Figure(go.Heatmap(z=z, x=classes, y=classes, colorscale="Blues", text=text,
+    text = [[f"{z[i, j]:.2f}" if normalize else f"{int(m[i, j])}" for j in range(m.shape[1])]
+            for i in range(m.shape[0])]
+    fig = go.Figure(go.Heatmap(z=z, x=cols, y=rows, colorscale="Blues", text=text,
                                texttemplate="%{text}", customdata=m,
                                hovertemplate="truth %{y}, predicted %{x}: %{customdata:d} pixels"
                                              "<extra></extra>"))
