@@ -1,0 +1,294 @@
+"""The U-Net: architecture, inference on any size, safe checkpoint loading, shipped models."""
+
+import functools
+import json
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import segcore.methods.unet  # noqa: F401  (registers "unet" until methods/__init__ imports it)
+from segcore import segment
+from segcore.nn.infer import load_model, predict, read_card
+from segcore.nn.unet import UNet, UNetConfig
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared/data/isbi2012-membrane"
+
+
+def small_net(seed=0, **kwargs) -> UNet:
+    torch.manual_seed(seed)
+    cfg = dict(in_channels=1, n_classes=2, depth=2, base=4)
+    cfg.update(kwargs)
+    net = UNet(**cfg).eval()
+    # Non-trivial batch-norm statistics so eval mode is not the identity.
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+    return net
+
+
+def save_user_model(folder: Path, net: UNet, *, name="user", embed=False, classes=None) -> Path:
+    card = {"architecture": net.config.to_dict(),
+            "classes": classes or [f"c{k}" for k in range(net.config.n_classes)],
+            "input": {"mean": [0.5] * net.config.in_channels, "std": [0.25] * net.config.in_channels}}
+    path = folder / f"{name}.pt"
+    if embed:
+        torch.save({"config": card, "state_dict": net.state_dict()}, path)
+    else:
+        torch.save(net.state_dict(), path)
+        path.with_suffix(".json").write_text(json.dumps(card))
+    return path
+
+
+@pytest.fixture
+def image():
+    return np.random.default_rng(0).random((37, 53, 1)).astype(np.float32)
+
+
+# ---------------------------------------------------------------- architecture
+
+
+def test_forward_keeps_size_and_rejects_sizes_it_cannot_halve():
+    net = small_net(depth=3)
+    assert net(torch.zeros(2, 1, 24, 40)).shape == (2, 2, 24, 40)
+    with pytest.raises(ValueError, match="divisible by 8"):
+        net(torch.zeros(1, 1, 20, 40))
+
+
+@pytest.mark.parametrize("up", ["transpose", "bilinear"])
+@pytest.mark.parametrize("skips", [True, False])
+def test_return_features_gives_one_map_per_level(up, skips):
+    net = small_net(depth=3, base=4, up=up, skips=skips)
+    scores, feats = net(torch.zeros(1, 1, 32, 48), return_features=True)
+    assert scores.shape == (1, 2, 32, 48)
+    assert [tuple(f.shape[1:]) for f in feats["encoder"]] == [
+        (4, 32, 48), (8, 16, 24), (16, 8, 12), (32, 4, 6)]
+    assert [tuple(f.shape[1:]) for f in feats["decoder"]] == [(16, 8, 12), (8, 16, 24), (4, 32, 48)]
+    assert torch.equal(net(torch.zeros(1, 1, 32, 48)), scores)
+
+
+def test_skip_switch_changes_the_network_and_its_output():
+    x = torch.from_numpy(np.random.default_rng(1).random((1, 1, 32, 32), np.float32))
+    with_skips, without = small_net(seed=0, skips=True), small_net(seed=0, skips=False)
+    # Without skips the decoder convs see only the upsampled map: half the input channels.
+    assert with_skips.ups[-1].conv.block[0].in_channels == 8
+    assert without.ups[-1].conv.block[0].in_channels == 4
+    assert not torch.allclose(with_skips(x), without(x))
+    # With skips the output depends on the encoder maps through them, not just the bottleneck.
+    out = with_skips(x)
+    _, feats = with_skips(x, return_features=True)
+    blind = with_skips.ups[-1](feats["decoder"][-2], torch.zeros_like(feats["encoder"][0]))
+    assert not torch.allclose(with_skips.outc(blind), out)
+
+
+def test_config_is_validated():
+    with pytest.raises(ValueError, match="'up' must be 'transpose' or 'bilinear'"):
+        UNetConfig(up="nearest")
+    with pytest.raises(ValueError, match="unknown keys"):
+        UNetConfig.from_dict({"depth": 2, "width": 8})
+
+
+# ---------------------------------------------------------------- inference
+
+
+def test_odd_sizes_give_same_size_output(image):
+    net = small_net()
+    probs = predict(image, net, read_card(net.config.to_dict()))
+    assert probs.shape == (37, 53, 2) and probs.dtype == np.float32
+    np.testing.assert_allclose(probs.sum(axis=2), 1, atol=1e-5)
+    for shape in [(2, 2, 1), (17, 3, 1), (64, 48, 1)]:
+        assert predict(np.zeros(shape, np.float32), net, read_card(net.config.to_dict())).shape \
+            == shape[:2] + (2,)
+
+
+def test_segment_with_odd_size_through_the_registry(tmp_path, image):
+    path = save_user_model(tmp_path, small_net(), classes=["a", "b"])
+    seg = segment(image, "unet", model=str(path))
+    assert seg.labels.shape == (37, 53) and seg.labels.dtype == np.int32
+    assert set(np.unique(seg.labels)) <= {1, 2}
+    np.testing.assert_array_equal(seg.labels, seg.probabilities.argmax(axis=2) + 1)
+    assert seg.extras["classes"] == ["a", "b"]
+
+
+def test_tiled_equals_untiled_within_tolerance():
+    net = small_net(depth=2, base=4)
+    card = read_card(net.config.to_dict())
+    img = np.random.default_rng(2).random((150, 130, 1)).astype(np.float32)
+    fractions = []
+    whole = predict(img, net, card, tile=512)
+    tiled = predict(img, net, card, tile=64, overlap=24, progress=fractions.append)
+    assert len(fractions) > 4 and fractions[-1] == 1.0 and fractions == sorted(fractions)
+    diff = np.abs(whole - tiled)
+    assert diff.mean() < 2e-3 and diff.max() < 0.05
+    assert np.mean(whole.argmax(2) == tiled.argmax(2)) > 0.995
+
+
+def test_progress_reaches_one_for_a_single_tile(tmp_path, image):
+    path = save_user_model(tmp_path, small_net())
+    fractions = []
+    segment(image, "unet", model=str(path), progress=fractions.append)
+    assert fractions == [1.0]
+
+
+def test_models_are_cached(tmp_path):
+    path = save_user_model(tmp_path, small_net())
+    assert load_model(path)[0] is load_model(path)[0]
+
+
+def test_embedded_config_checkpoint(tmp_path, image):
+    net = small_net(seed=3)
+    embedded = save_user_model(tmp_path, net, name="embedded", embed=True)
+    beside = save_user_model(tmp_path, net, name="beside")
+    a = segment(image, "unet", model=str(embedded))
+    b = segment(image, "unet", model=str(beside))
+    np.testing.assert_array_equal(a.probabilities, b.probabilities)
+
+
+def test_gray_image_is_adapted_to_an_rgb_model_and_back(tmp_path, image):
+    rgb_net = small_net(seed=4, in_channels=3)
+    path = save_user_model(tmp_path, rgb_net, name="rgb")
+    seg = segment(image, "unet", model=str(path))
+    same = segment(np.repeat(image, 3, axis=2), "unet", model=str(path))
+    np.testing.assert_array_equal(seg.probabilities, same.probabilities)
+    assert seg.extras["adapted"] == "gray image -> rgb model"
+    gray_path = save_user_model(tmp_path, small_net(seed=5), name="gray")
+    colour = np.random.default_rng(6).random((20, 30, 3)).astype(np.float32)
+    lum = (colour @ np.array([0.2125, 0.7154, 0.0721], np.float32))[:, :, None]
+    np.testing.assert_allclose(segment(colour, "unet", model=str(gray_path)).probabilities,
+                               segment(lum, "unet", model=str(gray_path)).probabilities, atol=1e-6)
+
+
+def test_shipped_horse_model_takes_a_gray_image():
+    img = np.random.default_rng(7).random((90, 120, 1)).astype(np.float32)
+    seg = segment(img, "unet", model="horse")
+    assert seg.labels.shape == (90, 120)
+    assert seg.probabilities.shape == (90, 120, 2)
+    assert seg.extras["classes"] == ["background", "horse"]
+
+
+def test_predict_leaves_the_network_usable_with_autograd():
+    # The lessons look at gradients of the same cached network the app predicts with.
+    net = small_net()
+    predict(np.zeros((16, 16, 1), np.float32), net, read_card(net.config.to_dict()))
+    x = torch.zeros(1, 1, 16, 16, requires_grad=True)
+    net(x).sum().backward()
+    assert x.grad is not None
+
+
+# ---------------------------------------------------------------- unsafe and unfit checkpoints
+
+
+class _RunsCommand:
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.target}",)
+
+
+@pytest.mark.parametrize("writer", ["torch", "pickle"])
+def test_unsafe_pickle_is_refused_and_never_runs(tmp_path, image, writer):
+    target = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    payload = {"state_dict": _RunsCommand(target)}
+    if writer == "torch":
+        torch.save(payload, path)
+    else:
+        with open(path, "wb") as fh:
+            pickle.dump(payload, fh)
+    path.with_suffix(".json").write_text(json.dumps(small_net().config.to_dict()))
+    with pytest.raises(ValueError, match="refused to load 'evil.pt'.*could run code"):
+        segment(image, "unet", model=str(path))
+    assert not target.exists()
+
+
+def test_not_a_checkpoint_is_a_clear_error(tmp_path, image):
+    path = tmp_path / "notes.pt"
+    path.write_text("just text")
+    with pytest.raises(ValueError, match="could not read 'notes.pt' as a PyTorch checkpoint"):
+        segment(image, "unet", model=str(path))
+
+
+def test_mismatched_checkpoint_names_what_was_expected(tmp_path, image):
+    path = save_user_model(tmp_path, small_net(base=8), name="wide")
+    card = json.loads(path.with_suffix(".json").read_text())
+    card["architecture"]["base"] = 4
+    path.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match=r"shape mismatch: 'inc.block.0.weight' expected "
+                                         r"\(4, 1, 3, 3\), got \(8, 1, 3, 3\)"):
+        segment(image, "unet", model=str(path))
+    card["architecture"].update(base=8, depth=3)
+    path.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match=r"depth=3.*missing keys \['downs.2.conv"):
+        segment(image, "unet", model=str(path))
+
+
+def test_checkpoint_without_card_says_what_it_needs(tmp_path, image):
+    path = tmp_path / "bare.pt"
+    torch.save(small_net().state_dict(), path)
+    with pytest.raises(ValueError, match="no model card: expected 'bare.json'"):
+        segment(image, "unet", model=str(path))
+
+
+def test_unknown_model_name(image):
+    with pytest.raises(ValueError, match="must be one of membrane, horse or the path"):
+        segment(image, "unet", model="zebra")
+
+
+# ---------------------------------------------------------------- the shipped membrane model
+
+
+def _require_data() -> None:
+    if not DATA.is_dir():
+        if os.environ.get("SEGLAB_ALLOW_MISSING_DATA"):
+            pytest.skip(f"{DATA} is missing and SEGLAB_ALLOW_MISSING_DATA is set")
+        pytest.fail(f"the membrane data is missing: expected {DATA}")
+
+
+@functools.lru_cache(maxsize=1)
+def _held_out_scores() -> dict:
+    """Pixel error and IoUs of the shipped membrane model, pooled over slices 25-29."""
+    wrong = total = 0
+    inter = np.zeros(2)
+    union = np.zeros(2)
+    agreement = None
+    for k in range(25, 30):
+        img = np.asarray(Image.open(DATA / "train/image" / f"{k}.png"), np.float32)[:, :, None] / 255
+        truth = np.where(np.asarray(Image.open(DATA / "train/label" / f"{k}.png")) > 127, 2, 1)
+        labels = segment(img, "unet", model="membrane").labels
+        wrong += int(np.count_nonzero(labels != truth))
+        total += truth.size
+        for c in (1, 2):
+            inter[c - 1] += np.count_nonzero((labels == c) & (truth == c))
+            union[c - 1] += np.count_nonzero((labels == c) | (truth == c))
+        if k == 25:
+            tiled = segment(img, "unet", model="membrane", tile=256).labels
+            agreement = float(np.mean(tiled == labels))
+    membrane_iou, cell_iou = inter / union
+    return {"pixel_error": wrong / total, "cell_iou": cell_iou, "membrane_iou": membrane_iou,
+            "tiled_agreement": agreement}
+
+
+@pytest.mark.data
+def test_shipped_membrane_model_reproduces_its_card_on_held_out_slices():
+    _require_data()
+    claimed = load_model("membrane")[1].raw["metrics"]
+    scores = _held_out_scores()
+    for name in ("pixel_error", "cell_iou", "membrane_iou"):
+        assert abs(scores[name] - claimed[name]) <= 0.005, name
+    # Seams blended across 256-pixel tiles give (almost) the labels of one whole pass.
+    assert scores["tiled_agreement"] > 0.995
+
+
+@pytest.mark.data
+def test_shipped_membrane_model_meets_the_issue_targets():
+    _require_data()
+    scores = _held_out_scores()
+    assert scores["cell_iou"] >= 0.85
+    assert scores["pixel_error"] <= 0.07
