@@ -1,3 +1,3 @@
 """Built-in methods, one module per family; importing this registers them all."""
 
-from segcore.methods import threshold, clustering, watershed, regions, graph, edges  # noqa: F401
+from segcore.methods import threshold, clustering, watershed, regions, graph, edges, unet  # noqa: F401

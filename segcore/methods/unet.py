@@ -6,8 +6,10 @@ from typing import Callable
 
 import numpy as np
 
-from segcore.nn.infer import BUILTIN_MODELS, load_model, predict
 from segcore.registry import Param, Segmentation, register
+
+#: The checkpoints shipped in ``models/`` (each ``NAME.pt`` beside its card ``NAME.json``).
+BUILTIN_MODELS = ("membrane", "horse")
 
 
 @register(
@@ -58,6 +60,9 @@ def unet(image: np.ndarray, *, model: str, tile: int,
     >>> seg.labels.shape, seg.probabilities.shape, seg.extras["classes"]
     ((40, 60), (40, 60, 2), ['membrane', 'cell'])
     """
+    # torch loads on the first U-Net call, so `import segcore` stays quick.
+    from segcore.nn.infer import load_model, predict
+
     net, card = load_model(model)
     c, want = image.shape[2], card.config.in_channels
     adapted = None

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from segcore.methods.unet import BUILTIN_MODELS
 from segcore.nn.unet import UNet, UNetConfig
 
 __all__ = [
@@ -44,8 +45,6 @@ __all__ = [
     "adapt_channels",
     "predict",
 ]
-
-BUILTIN_MODELS = ("membrane", "horse")
 
 # Tiles for checkpoints whose card does not say: big enough to amortise the padding,
 # small enough to keep memory flat on large images.
