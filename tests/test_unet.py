@@ -92,6 +92,18 @@ def test_config_is_validated():
         UNetConfig(up="nearest")
     with pytest.raises(ValueError, match="unknown keys"):
         UNetConfig.from_dict({"depth": 2, "width": 8})
+    with pytest.raises(ValueError, match="'dropout' must be in"):
+        UNetConfig(dropout=1.0)
+
+
+def test_dropout_acts_in_training_only_and_adds_no_weights():
+    x = torch.from_numpy(np.random.default_rng(2).random((1, 1, 32, 32), np.float32))
+    plain, dropped = small_net(seed=0), small_net(seed=0, dropout=0.5)
+    assert plain.state_dict().keys() == dropped.state_dict().keys()
+    assert torch.equal(plain(x), dropped(x))  # eval mode: identical
+    dropped.train()
+    torch.manual_seed(0)
+    assert not torch.allclose(dropped(x), plain.train()(x))
 
 
 # ---------------------------------------------------------------- inference
@@ -299,3 +311,4 @@ def test_shipped_membrane_model_meets_the_cell_iou_target():
 def test_shipped_membrane_model_meets_the_pixel_error_target():
     _require_data()
     assert _held_out_scores()["pixel_error"] <= 0.07
+

@@ -40,6 +40,10 @@ class UNetConfig:
         Transposed 2x2 convolution, or bilinear upsampling followed by a 1x1 convolution.
     skips : bool
         Whether the decoder gets the encoder's feature maps (the skip connections).
+    dropout : float
+        Dropout probability on the bottleneck, "at the end of the contracting path" as in
+        the U-Net paper; active in training only, so it changes no weights and no output of
+        a model in eval mode.
 
     Examples
     --------
@@ -53,6 +57,7 @@ class UNetConfig:
     base: int = 16
     up: Literal["transpose", "bilinear"] = "transpose"
     skips: bool = True
+    dropout: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("in_channels", "n_classes", "depth", "base"):
@@ -67,6 +72,8 @@ class UNetConfig:
             raise ValueError(f"UNet config 'up' must be 'transpose' or 'bilinear', got {self.up!r}")
         if not isinstance(self.skips, bool):
             raise ValueError(f"UNet config 'skips' must be true or false, got {self.skips!r}")
+        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+            raise ValueError(f"UNet config 'dropout' must be in [0, 1), got {self.dropout!r}")
 
     @classmethod
     def from_dict(cls, data: dict) -> "UNetConfig":
@@ -189,7 +196,7 @@ class UNet(nn.Module):
         The architecture; keyword arguments build one when it is not given.
     **kwargs
         Fields of :class:`UNetConfig` (``in_channels``, ``n_classes``, ``depth``, ``base``,
-        ``up``, ``skips``).
+        ``up``, ``skips``, ``dropout``).
 
     Notes
     -----
@@ -218,6 +225,7 @@ class UNet(nn.Module):
         widths = [config.base * 2**i for i in range(config.depth + 1)]
         self.inc = DoubleConv(config.in_channels, widths[0])
         self.downs = nn.ModuleList(Down(widths[i], widths[i + 1]) for i in range(config.depth))
+        self.dropout = nn.Dropout(config.dropout)
         self.ups = nn.ModuleList(
             Up(widths[i + 1], widths[i], mode=config.up, skip=config.skips)
             for i in reversed(range(config.depth))
@@ -243,7 +251,7 @@ class UNet(nn.Module):
         for down in self.downs:
             encoder.append(down(encoder[-1]))
         # Decoder: from the bottleneck up, each step joined with the encoder level beside it.
-        x = encoder[-1]
+        x = self.dropout(encoder[-1])
         decoder = []
         for up, skip in zip(self.ups, reversed(encoder[:-1])):
             x = up(x, skip)
