@@ -129,6 +129,13 @@ def workspace(cur: CurrentImage) -> None:
                           else "."))
         if extras.get("adapted"):
             notes.append(f"Channels adapted for the model: {extras['adapted']}.")
+        if extras.get("metrics"):
+            held_out = extras["metrics"]
+            numbers = ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in held_out.items()
+                                if isinstance(v, (int, float)) and not isinstance(v, bool))
+            if numbers:
+                notes.append(f"Its model card measured, on {held_out.get('split', 'held-out data')}: "
+                             f"{numbers}.")
         st.caption(" ".join(notes))
 
         # Pictures are drawn at preview size: a browser shows no more, and overlays of a

@@ -203,14 +203,16 @@ def test_every_method_runs_from_the_segment_page():
         assert {"Labels", "Overlay", "Parameters", "Script"} <= set(labels), spec.name
 
 
-def test_unet_runs_once_when_registered():
-    names = [m.name for m in segcore.list_methods()]
-    if "unet" not in names:
-        pytest.skip("the unet method is not registered in this checkout")
+def test_unet_runs_and_says_what_its_card_measured():
+    from segcore.nn.infer import load_model
+
     at = start(("generated", "two regions"), "pages/segment.py")
     choose_method(at, "unet")
     assert not at.error, texts(at.error)
     assert "Probabilities" in at.segmented_control(key="segment.view").options
+    held_out = load_model("membrane")[1].raw["metrics"]
+    caption = texts(at.caption)
+    assert f"on {held_out['split']}: pixel error {held_out['pixel_error']:.3f}" in caption
 
 
 def test_sliders_and_views_follow_the_parameters():
