@@ -131,7 +131,8 @@ def workspace(cur: CurrentImage) -> None:
             notes.append(f"Channels adapted for the model: {extras['adapted']}.")
         if extras.get("metrics"):
             held_out = extras["metrics"]
-            numbers = ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in held_out.items()
+            numbers = ", ".join(f"{k.replace('_', ' ').replace('iou', 'IoU')} {v:.3f}"
+                                for k, v in held_out.items()
                                 if isinstance(v, (int, float)) and not isinstance(v, bool))
             if numbers:
                 notes.append(f"Its model card measured, on {held_out.get('split', 'held-out data')}: "
