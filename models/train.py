@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from scipy import ndimage as ndi
+from skimage.registration import phase_cross_correlation
 from torch.nn import functional as F
 
 from segcore.nn.infer import build_model, predict, read_card
@@ -140,9 +142,6 @@ def measure_label_offset(pairs) -> tuple[float, float]:
     such an offset around from crop to crop and blur the boundaries the network learns,
     which is what pixel error counts; :func:`sample_batch` keeps it fixed instead.
     """
-    from scipy import ndimage as ndi
-    from skimage.registration import phase_cross_correlation
-
     shifts = []
     for img, tgt in pairs:
         dark = ndi.gaussian_filter(1 - img[0].numpy(), 1.0)
@@ -304,9 +303,13 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     cfg = dict(TASKS[args.task])
-    if args.iters:
+    for name in ("iters", "base", "threads"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            ap.error(f"--{name} must be a positive whole number, got {value}")
+    if args.iters is not None:
         cfg["iters"] = args.iters
-    if args.base:
+    if args.base is not None:
         cfg["base"] = args.base
     for item in args.set:
         key, _, value = item.partition("=")
@@ -316,6 +319,13 @@ def main(argv: list[str] | None = None) -> None:
             cfg[key] = float(value)
         except ValueError:
             ap.error(f"--set {item!r}: {value!r} is not a number")
+    if not (0 <= cfg["ema"] < 1 and 0 <= cfg["dropout"] < 1):
+        ap.error(f"ema and dropout must be in [0, 1), got ema={cfg['ema']:g}, "
+                 f"dropout={cfg['dropout']:g}")
+    folders = {"membrane": ("train/image", "train/label"), "horse": ("rgb", "figure_ground")}
+    if not all((args.data / sub).is_dir() for sub in folders[args.task]):
+        ap.error(f"--data {str(args.data)!r} is not the {args.task} dataset: expected the "
+                 f"folders {' and '.join(folders[args.task])} in it")
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)

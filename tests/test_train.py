@@ -12,7 +12,7 @@ from scipy import ndimage as ndi
 from skimage.registration import phase_cross_correlation
 from skimage.segmentation import find_boundaries
 
-from models.train import TASKS, measure_label_offset, sample_batch
+from models.train import TASKS, main, measure_label_offset, sample_batch
 from segcore import segment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +67,28 @@ def test_aligned_crops_keep_the_label_offset_through_flips_and_turns():
 
 
 # ---------------------------------------------------------------- a whole run
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--base", "0"], "--base must be a positive whole number"),
+    (["--iters", "-5"], "--iters must be a positive whole number"),
+    (["--set", "colour=1"], "expected KEY=VALUE with KEY one of elastic"),
+    (["--set", "ema=fast"], "'fast' is not a number"),
+    (["--set", "dropout=1.5"], "ema and dropout must be in [0, 1)"),
+])
+def test_bad_arguments_get_one_clear_line(tmp_path, capsys, args, message):
+    with pytest.raises(SystemExit) as stop:
+        main(["--task", "membrane", "--data", str(DATA), "--out", str(tmp_path), *args])
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_data_that_is_not_the_dataset_is_named(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--task", "horse", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path)])
+    assert "is not the horse dataset: expected the folders rgb and figure_ground" \
+        in capsys.readouterr().err
 
 
 def _train(out: Path, *extra: str) -> subprocess.CompletedProcess:
