@@ -53,23 +53,36 @@ TASKS = {
         crop=256, batch=4, iters=3000, epoch_iters=100, lr=2e-3, max_side=None,
         scale=(0.9, 1.1), tile=512, overlap=32,
         elastic=4.0, angle=10.0, dropout=0.0, weight_decay=1e-4, dice=1.0, ema=0.995,
-        align=1.0,
+        align=1.0, align_each=0.0, soft=0.0, exact=0.0, mirror=0.0,
     ),
     "horse": dict(
         in_channels=3, classes=["background", "horse"], depth=4, base=16, up="transpose",
         crop=128, batch=8, iters=5000, epoch_iters=100, lr=2e-3, max_side=160,
         scale=(0.7, 1.3), tile=512, overlap=32,
         elastic=4.0, angle=10.0, dropout=0.0, weight_decay=1e-4, dice=1.0, ema=0.995,
-        align=0.0,
+        align=0.0, align_each=0.0, soft=0.0, exact=0.0, mirror=0.0,
     ),
 }
 
 # Training settings ``--set KEY=VALUE`` may override.
-SETTINGS = ("elastic", "angle", "dropout", "weight_decay", "dice", "ema", "align")
+SETTINGS = ("elastic", "angle", "dropout", "weight_decay", "dice", "ema", "align", "align_each",
+            "soft", "exact", "mirror")
 
 MEMBRANE_SPLIT = {"train": list(range(0, 23)), "val": [23, 24], "report": list(range(25, 30))}
 HORSE_SPLIT = {"train": list(range(1, 209)), "val": list(range(209, 229)),
                "report": list(range(229, 269))}
+
+
+def slice_ranges(ids: list[int]) -> str:
+    """[0, 1, 2, 5, 6] -> '0-2, 5-6'."""
+    runs, start = [], None
+    for i, k in enumerate(ids):
+        if start is None:
+            start = k
+        if i + 1 == len(ids) or ids[i + 1] != k + 1:
+            runs.append(f"{start}-{k}" if k != start else f"{k}")
+            start = None
+    return ", ".join(runs)
 
 
 def log(msg: str) -> None:
@@ -131,7 +144,7 @@ def rescale(img: torch.Tensor, target: torch.Tensor, max_side: int):
     return img.clamp(0, 1), soft
 
 
-def measure_label_offset(pairs) -> tuple[float, float]:
+def measure_label_offsets(pairs) -> np.ndarray:
     """The sub-pixel shift (dy, dx) of the membrane labels against the image, in pixels.
 
     Membranes are the dark lines of the EM image, so registering the (smoothed) darkness
@@ -141,6 +154,9 @@ def measure_label_offset(pairs) -> tuple[float, float]:
     the right of it, so the annotation sits up and left). Flips and rotations would turn
     such an offset around from crop to crop and blur the boundaries the network learns,
     which is what pixel error counts; :func:`sample_batch` keeps it fixed instead.
+
+    Returns an (N, 2) array: the (dy, dx) of each pair. They differ from slice to slice by
+    a few tenths of a pixel; :func:`measure_label_offset` is their mean.
     """
     shifts = []
     for img, tgt in pairs:
@@ -149,7 +165,12 @@ def measure_label_offset(pairs) -> tuple[float, float]:
         shift, _, _ = phase_cross_correlation(dark, membrane, upsample_factor=20,
                                               normalization=None)
         shifts.append(shift)
-    dy, dx = np.mean(shifts, axis=0)
+    return np.array(shifts, dtype=float).reshape(-1, 2)
+
+
+def measure_label_offset(pairs) -> tuple[float, float]:
+    """The mean (dy, dx) of :func:`measure_label_offsets` over the pairs."""
+    dy, dx = measure_label_offsets(pairs).mean(axis=0)
     return float(dy), float(dx)
 
 
@@ -157,12 +178,32 @@ def measure_label_offset(pairs) -> tuple[float, float]:
 
 
 def sample_batch(pairs, cfg: dict, gen: torch.Generator):
-    """A batch of augmented crops: (N, C, S, S) images and (N, S, S) int64 targets.
+    """A batch of augmented crops: (N, C, S, S) images and (N, S, S) targets.
+
+    The geometry of :func:`sample_crops`, then brightness and contrast per crop.
+    """
+    x, targets = sample_crops(pairs, cfg, gen)
+    n = x.shape[0]
+    # Brightness and contrast around each image's mean.
+    contrast = torch.empty(n, 1, 1, 1).uniform_(0.8, 1.25, generator=gen)
+    bright = torch.empty(n, 1, 1, 1).uniform_(-0.1, 0.1, generator=gen)
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    x = ((x - mean) * contrast + mean + bright).clamp(0, 1)
+    return x, targets
+
+
+def sample_crops(pairs, cfg: dict, gen: torch.Generator):
+    """Geometrically augmented crops: (N, C, S, S) images and (N, S, S) targets.
 
     Each crop is drawn with one sampling grid per sample: a random centre, scale, flip,
     rotation (a multiple of 90 degrees plus up to 10 degrees) and a smooth elastic
     displacement (3x3 grid of offsets with std 4 px, bicubically upsampled), so
     geometry costs one ``grid_sample`` per sample. Reflection fills outside the source.
+    Targets are int64 class indices, or with ``soft`` the float fraction of class 1.
+
+    With ``mirror`` = m > 0 the targets cover only the central (S - 2m) pixels, which may
+    reach the image's edges: the m pixels around them are context, mirrored beyond the
+    edges, as inference gives it (the U-Net paper's overlap-tile strategy).
     """
     s = cfg["crop"]
     images, targets = [], []
@@ -179,51 +220,73 @@ def sample_batch(pairs, cfg: dict, gen: torch.Generator):
                  + float(torch.empty(1).uniform_(-cfg["angle"], cfg["angle"], generator=gen)))
         theta = math.radians(angle)
         flip = -1.0 if float(torch.rand(1, generator=gen)) < 0.5 else 1.0
+        coarse = torch.randn(2, 3, 3, generator=gen) * cfg["elastic"]
+        # An exact crop (probability ``exact``) keeps only the flip and the turn by a multiple
+        # of 90 degrees and lands on pixel centres: its image is not interpolated at all, as
+        # at inference. (No draw when ``exact`` is 0, so older runs repeat bit for bit.)
+        exact = cfg.get("exact", 0) > 0 and float(torch.rand(1, generator=gen)) < cfg["exact"]
+        if exact:
+            scale, theta = 1.0, round(angle / 90) * math.pi / 2
+            coarse = torch.zeros_like(coarse)
         cos, sin = math.cos(theta), math.sin(theta)
+        if exact:
+            cos, sin = float(round(cos)), float(round(sin))
         u = scale * (cos * gx * flip - sin * gy)
         v = scale * (sin * gx * flip + cos * gy)
-        coarse = torch.randn(2, 3, 3, generator=gen) * cfg["elastic"]
         disp = F.interpolate(coarse[None], size=(s, s), mode="bicubic", align_corners=True)[0]
         u = u + disp[0]
         v = v + disp[1]
-        # Centre anywhere in the image (half a crop in from the edges where it fits).
-        half = s * scale / 2
+        # Centre anywhere in the image (half a crop, less its context, in from the edges
+        # where it fits).
+        margin = int(cfg.get("mirror", 0))
+        half = (s / 2 - margin) * scale
         cy = float(torch.empty(1).uniform_(min(half, h / 2), max(h - half, h / 2), generator=gen))
         cx = float(torch.empty(1).uniform_(min(half, w / 2), max(w - half, w / 2), generator=gen))
+        if exact:
+            # Offsets u, v are whole for odd crops and halves for even ones: snap the centre
+            # down to the same phase, so the crop lands on pixel centres.
+            phase = (s - 1) / 2 % 1
+            cy, cx = math.floor(cy - phase) + phase, math.floor(cx - phase) + phase
         # Pixel coordinates -> grid_sample's [-1, 1] (align_corners=False convention).
         grid = torch.stack([(cx + u + 0.5) / w * 2 - 1, (cy + v + 0.5) / h * 2 - 1], dim=-1)[None]
         out = F.grid_sample(img[None], grid, mode="bilinear", padding_mode="reflection",
                             align_corners=False)[0]
-        dy, dx = cfg.get("label_offset") or (0.0, 0.0)
-        if dy or dx:
+        dy, dx = map(float, cfg.get("label_offset") or (0.0, 0.0))
+        # With ``pair_offsets`` (one per pair), each image's labels are moved to the common
+        # offset as well, so annotations drawn a little differently per slice agree.
+        ly, lx = map(float, cfg["pair_offsets"][idx] if cfg.get("pair_offsets") is not None
+                         else (dy, dx))
+        if dy or dx or ly or lx:
             # The labels sit (dy, dx) pixels off the image (see measure_label_offset). Moving
             # them with the image would flip or turn that offset with it; sampling them at
             # (A - I) d further keeps the same offset in every crop, so the targets agree.
-            ox = scale * (cos * flip * dx - sin * dy) - dx
-            oy = scale * (sin * flip * dx + cos * dy) - dy
+            ox = scale * (cos * flip * dx - sin * dy) - lx
+            oy = scale * (sin * flip * dx + cos * dy) - ly
             grid = grid + torch.tensor([ox / w * 2, oy / h * 2])
         t = F.grid_sample(tgt[None, None].float(), grid, mode="bilinear",
                           padding_mode="reflection", align_corners=False)[0, 0]
         images.append(out)
-        targets.append((t > 0.5).long())
-    x = torch.stack(images)
-    n = x.shape[0]
-    # Brightness and contrast around each image's mean.
-    contrast = torch.empty(n, 1, 1, 1).uniform_(0.8, 1.25, generator=gen)
-    bright = torch.empty(n, 1, 1, 1).uniform_(-0.1, 0.1, generator=gen)
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    x = ((x - mean) * contrast + mean + bright).clamp(0, 1)
-    return x, torch.stack(targets)
+        # Soft targets keep the fraction of each label the resampled pixel covers.
+        t = t[margin:s - margin, margin:s - margin]
+        targets.append(t.clamp(0, 1) if cfg.get("soft") else (t > 0.5).long())
+    return torch.stack(images), torch.stack(targets)
 
 
 # ---------------------------------------------------------------- loss and metrics
 
 
 def loss_fn(logits: torch.Tensor, target: torch.Tensor, dice_weight: float = 1.0) -> torch.Tensor:
-    """Cross-entropy plus ``dice_weight`` times soft Dice loss (mean over classes)."""
-    ce = F.cross_entropy(logits, target)
+    """Cross-entropy plus ``dice_weight`` times soft Dice loss (mean over classes).
+
+    ``target`` is (N, H, W): class indices (int64), or for two classes the probability
+    of class 1 (float), for soft targets.
+    """
+    if target.is_floating_point():
+        onehot = torch.stack([1 - target, target], dim=1)
+    else:
+        onehot = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2).float()
+    ce = F.cross_entropy(logits, onehot if target.is_floating_point() else target)
     probs = logits.softmax(dim=1)
-    onehot = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2).float()
     inter = (probs * onehot).sum(dim=(0, 2, 3))
     denom = probs.sum(dim=(0, 2, 3)) + onehot.sum(dim=(0, 2, 3))
     dice = (2 * inter + 1) / (denom + 1)
@@ -298,7 +361,13 @@ def main(argv: list[str] | None = None) -> None:
                     help="override a training setting: elastic (std in px), angle (degrees "
                          "beyond multiples of 90), dropout, weight_decay, dice (loss weight), "
                          "ema (decay of the weight average that is evaluated and kept; 0: off), "
-                         "align (1: keep the measured label offset fixed under flips and turns)")
+                         "align (1: keep the measured label offset fixed under flips and turns), "
+                         "align_each (1: move each slice's labels to that offset), soft (1: soft "
+                         "targets), exact (fraction of crops without interpolation), mirror (px "
+                         "of mirrored context around the loss region; inference uses it too)")
+    ap.add_argument("--val", metavar="FIRST-LAST", default=None,
+                    help="membrane only: the slices (within 0-24) that pick the best epoch, for "
+                         "cross-validation (default 23-24); the others train, 25-29 stay held out")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     args = ap.parse_args(argv)
 
@@ -319,6 +388,12 @@ def main(argv: list[str] | None = None) -> None:
             cfg[key] = float(value)
         except ValueError:
             ap.error(f"--set {item!r}: {value!r} is not a number")
+    if not (cfg["mirror"] == int(cfg["mirror"]) and 0 <= cfg["mirror"] < cfg["crop"] / 4):
+        ap.error(f"mirror must be a whole number of pixels from 0 to less than a quarter of "
+                 f"the {cfg['crop']} px crop, got {cfg['mirror']:g}")
+    if not 0 <= cfg["exact"] <= 1:
+        ap.error(f"exact is the fraction of crops without interpolation, from 0 to 1, "
+                 f"got {cfg['exact']:g}")
     if not (0 <= cfg["ema"] < 1 and 0 <= cfg["dropout"] < 1):
         ap.error(f"ema and dropout must be in [0, 1), got ema={cfg['ema']:g}, "
                  f"dropout={cfg['dropout']:g}")
@@ -326,6 +401,16 @@ def main(argv: list[str] | None = None) -> None:
     if not all((args.data / sub).is_dir() for sub in folders[args.task]):
         ap.error(f"--data {str(args.data)!r} is not the {args.task} dataset: expected the "
                  f"folders {' and '.join(folders[args.task])} in it")
+    val_ids = MEMBRANE_SPLIT["val"]
+    if args.val is not None:
+        first, _, last = args.val.partition("-")
+        try:
+            val_ids = list(range(int(first), int(last or first) + 1))
+        except ValueError:
+            val_ids = []
+        if args.task != "membrane" or not val_ids or not set(val_ids) <= set(range(25)):
+            ap.error(f"--val {args.val!r}: expected FIRST-LAST slices within 0-24 "
+                     f"(membrane only), e.g. 0-4")
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
@@ -333,14 +418,19 @@ def main(argv: list[str] | None = None) -> None:
     command = "python -m models.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
 
     if args.task == "membrane":
-        split = MEMBRANE_SPLIT
+        train_ids = [i for i in range(25) if i not in val_ids]
+        split = {"train": train_ids, "val": val_ids, "report": MEMBRANE_SPLIT["report"]}
         train = load_membrane(args.data, split["train"])
         val = load_membrane(args.data, split["val"])
         report = load_membrane(args.data, split["report"])
-        split_text = {"train": "slices 0-22", "val (model selection)": "slices 23-24",
+        split_text = {"train": "slices " + slice_ranges(train_ids),
+                      "val (model selection)": "slices " + slice_ranges(val_ids),
                       "report (held out)": "slices 25-29"}
         if cfg["align"]:
-            cfg["label_offset"] = measure_label_offset(train)
+            offsets = measure_label_offsets(train)
+            cfg["label_offset"] = tuple(float(v) for v in offsets.mean(axis=0))
+            if cfg["align_each"]:
+                cfg["pair_offsets"] = offsets.tolist()
             log("label offset against the image (dy, dx), measured on the training slices: "
                 "(%.3f, %.3f) px" % cfg["label_offset"])
     else:
@@ -365,7 +455,9 @@ def main(argv: list[str] | None = None) -> None:
         "labels": {name: k + 1 for k, name in enumerate(cfg["classes"])},
         "input": {"channels": "gray" if cfg["in_channels"] == 1 else "rgb",
                   "range": [0.0, 1.0], "mean": mean, "std": std, "max_side": cfg["max_side"]},
-        "inference": {"tile": cfg["tile"], "overlap": cfg["overlap"]},
+        # A tile covers ``tile`` image pixels plus the mirrored context around them.
+        "inference": {"tile": cfg["tile"] + 2 * int(cfg["mirror"]), "overlap": cfg["overlap"],
+                      **({"mirror": int(cfg["mirror"])} if cfg["mirror"] else {})},
     }
     log(f"task {args.task}: {len(train)} train, {len(val)} val, {len(report)} report; "
         f"device {device}, threads {args.threads}; config {config}")
@@ -395,6 +487,8 @@ def main(argv: list[str] | None = None) -> None:
             y = y.to(device)
             with autocast:
                 logits = net(x)
+            m = int(cfg["mirror"])
+            logits = logits[..., m:logits.shape[-2] - m, m:logits.shape[-1] - m]
             loss = loss_fn(logits.float(), y, cfg["dice"])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -471,17 +565,26 @@ def main(argv: list[str] | None = None) -> None:
                           "dx": round(cfg["label_offset"][1], 3),
                           "how": "measured on the training slices by phase correlation of the "
                                  "image's darkness with the membrane map; kept fixed in every "
-                                 "augmented crop"}
+                                 "augmented crop"
+                                 + ("; each slice's labels moved to it from their own offset"
+                                    if cfg["align_each"] else "")}
                          if cfg.get("label_offset") else None),
         "weight_average": (f"exponential moving average, decay {cfg['ema']:g}" if cfg["ema"]
                            else "none (the raw weights of the best epoch)"),
         "stored_weights": args.weights,
         "precision": "bf16 autocast, float32 weights" if args.precision == "bf16" else "float32",
         "minutes_limit": args.minutes,
-        "loss": "cross-entropy" + (f" + {cfg['dice']:g} x soft Dice" if cfg["dice"] else ""),
+        "loss": "cross-entropy" + (f" + {cfg['dice']:g} x soft Dice" if cfg["dice"] else "")
+                + (" on soft targets (the label fraction each resampled pixel covers)"
+                   if cfg["soft"] else ""),
         "augmentation": f"flips, 90-degree + up to {cfg['angle']:g}-degree rotations, "
                         f"elastic (3x3 grid, std {cfg['elastic']:g} px), "
-                        f"scale {cfg['scale'][0]}-{cfg['scale'][1]}, brightness +-0.1, contrast 0.8-1.25",
+                        f"scale {cfg['scale'][0]}-{cfg['scale'][1]}, brightness +-0.1, contrast 0.8-1.25"
+                        + (f"; {cfg['exact']:.0%} of crops exact (flip and quarter turn only, on "
+                           f"pixel centres: no interpolation)" if cfg["exact"] else "")
+                        + (f"; loss on the central {cfg['crop'] - 2 * int(cfg['mirror'])} px of "
+                           f"each crop, the {int(cfg['mirror'])} px around it context (mirrored "
+                           f"beyond the image's edges, as inference does)" if cfg["mirror"] else ""),
         "minutes": round(train_minutes, 1),
         "hardware": hardware,
         "torch": torch.__version__,

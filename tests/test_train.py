@@ -12,7 +12,8 @@ from scipy import ndimage as ndi
 from skimage.registration import phase_cross_correlation
 from skimage.segmentation import find_boundaries
 
-from models.train import TASKS, main, measure_label_offset, sample_batch
+from models.train import (TASKS, loss_fn, main, measure_label_offset, measure_label_offsets,
+                          sample_batch, sample_crops, slice_ranges)
 from segcore import segment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,9 +38,9 @@ def membrane_pair(shift=(1, 0), size=96, seed=0):
             torch.from_numpy((~label).astype(np.int64)))
 
 
-def crop_offsets(pairs, label_offset, n=24):
+def crop_offsets(pairs, label_offset, n=24, **extra):
     cfg = dict(TASKS["membrane"], crop=64, batch=n, elastic=0.0, scale=(1.0, 1.0),
-               angle=0.0, label_offset=label_offset)
+               angle=0.0, label_offset=label_offset, **extra)
     x, y = sample_batch(pairs, cfg, torch.Generator().manual_seed(0))
     return np.array([
         phase_cross_correlation(ndi.gaussian_filter(1 - x[i, 0].numpy(), 1.0),
@@ -66,6 +67,85 @@ def test_aligned_crops_keep_the_label_offset_through_flips_and_turns():
     assert (turned[:, 0] < -0.5).sum() >= 3 and (np.abs(turned[:, 1]) > 0.5).sum() >= 3
 
 
+def test_each_slice_s_labels_can_be_moved_to_the_common_offset():
+    pairs = [membrane_pair((1, 0), seed=0), membrane_pair((0, 0), seed=1)]
+    offsets = measure_label_offsets(pairs)
+    assert np.allclose(offsets, [(1, 0), (0, 0)], atol=0.15)
+    common = tuple(offsets.mean(axis=0))
+    for k, pair in enumerate(pairs):
+        moved = crop_offsets([pair], common, pair_offsets=[offsets[k]])
+        assert np.allclose(moved.mean(axis=0), (0.5, 0), atol=0.1), k
+        # Crop by crop (each measures within about 0.2 px): all at the common offset...
+        assert np.linalg.norm(moved - (0.5, 0), axis=1).mean() < 0.3, k
+        # ...while without it each slice's own offset, turned with the crop, is half a
+        # pixel away in some direction.
+        kept = crop_offsets([pair], common)
+        assert np.linalg.norm(kept - (0.5, 0), axis=1).mean() > 0.38, k
+
+
+def test_exact_crops_copy_pixels_in_all_eight_orientations():
+    h, w = 40, 50
+    img = torch.arange(h * w, dtype=torch.float32).reshape(1, h, w) / (h * w)
+    tgt = torch.zeros(h, w, dtype=torch.int64)
+    cfg = dict(TASKS["membrane"], crop=16, batch=64, exact=1.0, label_offset=None)
+    x, _ = sample_crops([(img, tgt)], cfg, torch.Generator().manual_seed(0))
+    index = x[:, 0] * (h * w)
+    assert torch.allclose(index, index.round(), atol=1e-2)
+    index = index.round().long()
+    steps = set()
+    for crop in index:
+        # A rigid copy: one step along rows and another, perpendicular one down columns.
+        along, down = crop[:, 1:] - crop[:, :-1], crop[1:] - crop[:-1]
+        assert (along == along[0, 0]).all() and (down == down[0, 0]).all()
+        steps.add((int(along[0, 0]), int(down[0, 0])))
+    assert steps == {(a, b) for a in (1, -1) for b in (w, -w)} | {(b, a) for a in (1, -1) for b in (w, -w)}
+    # Ordinary crops are interpolated, which is what exact ones avoid.
+    x, _ = sample_crops([(img, tgt)], dict(cfg, exact=0.0), torch.Generator().manual_seed(0))
+    assert not torch.allclose(x * (h * w), (x * (h * w)).round(), atol=1e-2)
+
+
+def test_mirrored_context_crops_reach_the_image_edges():
+    h, w, s, m = 20, 24, 16, 4
+    img = torch.arange(h * w, dtype=torch.float32).reshape(1, h, w) / (h * w)
+    tgt = torch.arange(h * w).reshape(h, w) % 2
+    cfg = dict(TASKS["membrane"], crop=s, batch=64, exact=1.0, label_offset=None, mirror=m)
+    x, y = sample_crops([(img, tgt)], cfg, torch.Generator().manual_seed(0))
+    assert x.shape == (64, 1, s, s) and y.shape == (64, s - 2 * m, s - 2 * m)
+    index = (x[:, 0] * (h * w)).round().long()
+    centre = index[:, m:s - m, m:s - m]
+    # The targets are the labels of the central pixels...
+    assert torch.equal(y, centre % 2)
+    # ...which together reach every row and column of the image, edges included,
+    covered = set(centre.flatten().tolist())
+    assert {i // w for i in covered} == set(range(h))
+    assert {i % w for i in covered} == set(range(w))
+    # while the context beyond an edge mirrors the image, edge pixel repeated, as
+    # inference's mirror_pad does.
+    def mirrored(crop):
+        return any(all(torch.equal(c[m - 1 - k], c[m + k]) for k in range(m))
+                   for c in (crop, crop.flip(0), crop.T, crop.T.flip(0)))
+    assert sum(mirrored(crop) for crop in index) >= 8
+
+
+def test_soft_targets_keep_label_fractions_and_the_loss_agrees_on_hard_ones():
+    img, tgt = membrane_pair((1, 0), seed=0)
+    cfg = dict(TASKS["membrane"], crop=32, batch=8, exact=1.0, label_offset=(0.5, 0.0))
+    _, hard = sample_crops([(img, tgt)], cfg, torch.Generator().manual_seed(0))
+    _, soft = sample_crops([(img, tgt)], dict(cfg, soft=1.0), torch.Generator().manual_seed(0))
+    assert hard.dtype == torch.int64 and soft.is_floating_point()
+    # Half a pixel of label offset leaves halves along the walls, which a hard target rounds.
+    assert ((soft - 0.5).abs() < 0.01).any()
+    assert torch.equal(hard, (soft > 0.5).long())
+    logits = torch.randn(8, 2, 32, 32)
+    assert torch.allclose(loss_fn(logits, hard), loss_fn(logits, hard.float()), atol=1e-6)
+    assert not torch.allclose(loss_fn(logits, hard), loss_fn(logits, soft), atol=1e-4)
+
+
+def test_slice_ranges_reads_like_the_split():
+    assert slice_ranges(list(range(23))) == "0-22"
+    assert slice_ranges([0, 1, 2, 5, 6, 9]) == "0-2, 5-6, 9"
+
+
 # ---------------------------------------------------------------- a whole run
 
 
@@ -75,6 +155,10 @@ def test_aligned_crops_keep_the_label_offset_through_flips_and_turns():
     (["--set", "colour=1"], "expected KEY=VALUE with KEY one of elastic"),
     (["--set", "ema=fast"], "'fast' is not a number"),
     (["--set", "dropout=1.5"], "ema and dropout must be in [0, 1)"),
+    (["--val", "20-27"], "expected FIRST-LAST slices within 0-24"),
+    (["--set", "mirror=2.5"], "mirror must be a whole number of pixels"),
+    (["--set", "exact=2"], "exact is the fraction of crops without interpolation"),
+    (["--val", "a-b"], "expected FIRST-LAST slices within 0-24"),
 ])
 def test_bad_arguments_get_one_clear_line(tmp_path, capsys, args, message):
     with pytest.raises(SystemExit) as stop:
@@ -117,7 +201,9 @@ def test_training_script_writes_a_card_and_repeats_itself_exactly(tmp_path):
     img = np.random.default_rng(0).random((40, 50)).astype(np.float32)
     assert segment(img, "unet", model=str(tmp_path / "a" / "membrane.pt")).labels.shape == (40, 50)
     # A different seed gives different weights, so the equality above means something.
-    other = _train(tmp_path / "c", "--seed", "1")
+    other = _train(tmp_path / "c", "--seed", "1", "--val", "0-1")
     assert other.returncode == 0, other.stderr[-2000:]
+    split = json.loads((tmp_path / "c" / "membrane.json").read_text())["training"]["split"]
+    assert split["train"] == "slices 2-24" and split["val (model selection)"] == "slices 0-1"
     c = torch.load(tmp_path / "c" / "membrane.pt", weights_only=True)
     assert not all(torch.equal(a[k], c[k]) for k in a)

@@ -141,6 +141,27 @@ def test_tiled_equals_untiled_within_tolerance():
     assert np.mean(whole.argmax(2) == tiled.argmax(2)) > 0.995
 
 
+def test_mirror_context_is_the_symmetric_extension_cropped_back():
+    net = small_net(depth=2, base=4)
+    plain = read_card(net.config.to_dict())
+    card = read_card({**net.config.to_dict(), "inference": {"tile": 512, "mirror": 6}})
+    img = np.random.default_rng(3).random((37, 53, 1)).astype(np.float32)
+    out = predict(img, net, card)
+    assert out.shape == (37, 53, 2)
+    by_hand = predict(np.pad(img, ((6, 6), (6, 6), (0, 0)), mode="symmetric"), net, plain)
+    assert np.allclose(out, by_hand[6:-6, 6:-6], atol=1e-5)
+    # The context matters at the borders only, and is cut to images smaller than it.
+    assert not np.allclose(out, predict(img, net, plain), atol=1e-3)
+    tiny = np.random.default_rng(4).random((3, 5, 1)).astype(np.float32)
+    assert predict(tiny, net, card).shape == (3, 5, 2)
+    # Tiles with mirrored borders still agree with one pass.
+    tiled = predict(np.tile(img, (3, 3, 1)), net, card, tile=64, overlap=24)
+    whole = predict(np.tile(img, (3, 3, 1)), net, card)
+    assert np.mean(tiled.argmax(2) == whole.argmax(2)) > 0.995
+    with pytest.raises(ValueError, match="mirror must be 0 or more"):
+        read_card({**net.config.to_dict(), "inference": {"mirror": -1}})
+
+
 def test_progress_reaches_one_for_a_single_tile(tmp_path, image):
     path = save_user_model(tmp_path, small_net())
     fractions = []

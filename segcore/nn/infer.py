@@ -84,6 +84,10 @@ class ModelCard:
     tile, overlap : int
         Images larger than ``tile`` pixels are predicted in tiles overlapping by at
         least ``overlap`` pixels.
+    mirror : int
+        Extend the image by this many mirrored pixels on every side before predicting
+        (the U-Net paper's overlap-tile strategy), for a model trained to see mirrored
+        context at image borders; 0 leaves the borders to the network's zero padding.
     raw : dict
         The whole card as read (training details, metrics).
 
@@ -101,6 +105,7 @@ class ModelCard:
     max_side: int | None = None
     tile: int = DEFAULT_TILE
     overlap: int = DEFAULT_OVERLAP
+    mirror: int = 0
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -109,7 +114,7 @@ def read_card(data: dict) -> ModelCard:
 
     A full card has ``architecture`` (the :class:`UNetConfig` fields), ``classes`` and
     ``input`` (``mean``, ``std``, optional ``max_side``) and optionally ``inference``
-    (``tile``, ``overlap``). A bare architecture dict is accepted too; its classes are then
+    (``tile``, ``overlap``, ``mirror``). A bare architecture dict is accepted too; its classes are then
     named ``class 1..K`` and the input is used as is (mean 0, std 1).
 
     Examples
@@ -149,9 +154,12 @@ def read_card(data: dict) -> ModelCard:
     overlap = int(inf.get("overlap", DEFAULT_OVERLAP))
     if tile < 2**config.depth or not (0 <= overlap < tile // 2):
         raise ValueError(f"model card inference tile {tile} / overlap {overlap} do not fit")
+    mirror = int(inf.get("mirror", 0))
+    if mirror < 0:
+        raise ValueError(f"model card inference mirror must be 0 or more pixels, got {mirror}")
     return ModelCard(config=config, classes=classes, mean=mean, std=std,
                      max_side=None if max_side is None else int(max_side),
-                     tile=tile, overlap=overlap, raw=dict(data))
+                     tile=tile, overlap=overlap, mirror=mirror, raw=dict(data))
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -368,6 +376,25 @@ def _forward_padded(net: UNet, x: torch.Tensor) -> torch.Tensor:
     return logits[..., top:top + h, left:left + w]
 
 
+def mirror_pad(x: torch.Tensor, margin: int) -> torch.Tensor:
+    """Extend (..., H, W) by ``margin`` mirrored pixels per side (edge pixel repeated).
+
+    This is the reflection ``grid_sample(padding_mode="reflection")`` uses in training, and
+    numpy's ``"symmetric"`` mode; ``margin`` is cut to the image size.
+
+    Examples
+    --------
+    >>> mirror_pad(torch.tensor([[1.0, 2.0, 3.0]]), 2).tolist()
+    [[2.0, 1.0, 1.0, 2.0, 3.0, 3.0, 2.0], [2.0, 1.0, 1.0, 2.0, 3.0, 3.0, 2.0], [2.0, 1.0, 1.0, 2.0, 3.0, 3.0, 2.0]]
+    """
+    for dim in (-2, -1):
+        m = min(margin, x.shape[dim])
+        if m:
+            x = torch.cat([x.narrow(dim, 0, m).flip(dim), x,
+                           x.narrow(dim, x.shape[dim] - m, m).flip(dim)], dim=dim)
+    return x
+
+
 def _tile_starts(length: int, tile: int, overlap: int, multiple: int) -> tuple[list[int], int]:
     """Evenly spread tile starts covering ``length``, and the tile length actually used.
 
@@ -420,8 +447,9 @@ def predict(
     """Per-class probabilities of a U-Net for an image of any size.
 
     The image is adapted to the model's channels, resized to the card's ``max_side`` (if
-    any), normalised with the card's mean and std, reflect-padded to a multiple of
-    ``2**depth`` and cropped back. Images larger than ``tile`` are cut into tiles that
+    any), normalised with the card's mean and std, extended by the card's ``mirror``
+    pixels of mirrored context (if any), reflect-padded to a multiple of ``2**depth`` and
+    cropped back. Images larger than ``tile`` are cut into tiles that
     overlap by at least ``overlap`` pixels; each tile's softmax is weighted by a smooth
     window that fades out towards its edges, so seams do not show.
 
@@ -482,11 +510,14 @@ def predict(
         mean = torch.tensor(card.mean).view(1, -1, 1, 1)
         std = torch.tensor(card.std).view(1, -1, 1, 1)
         x = (x - mean) / std
+        h, w = x.shape[-2:]
+        my, mx = min(card.mirror, h), min(card.mirror, w)
+        x = mirror_pad(x, card.mirror)
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        h, w = x.shape[-2:]
-        ys, th = _tile_starts(h, tile, overlap, multiple)
-        xs, tw = _tile_starts(w, tile, overlap, multiple)
+        ph, pw = x.shape[-2:]
+        ys, th = _tile_starts(ph, tile, overlap, multiple)
+        xs, tw = _tile_starts(pw, tile, overlap, multiple)
         if len(ys) == 1 and len(xs) == 1:
             probs = torch.softmax(_forward_padded(net, x), dim=1)
             if progress is not None:
@@ -494,8 +525,8 @@ def predict(
         else:
             weight = (_window(th, overlap if len(ys) > 1 else 0)[:, None]
                       * _window(tw, overlap if len(xs) > 1 else 0)[None, :])
-            acc = torch.zeros(1, card.config.n_classes, h, w)
-            norm = torch.zeros(h, w)
+            acc = torch.zeros(1, card.config.n_classes, ph, pw)
+            norm = torch.zeros(ph, pw)
             total, done = len(ys) * len(xs), 0
             for y0 in ys:
                 for x0 in xs:
@@ -507,6 +538,7 @@ def predict(
                     if progress is not None:
                         progress(done / total)
             probs = acc / norm
+        probs = probs[..., my:my + h, mx:mx + w]
         if (h, w) != (height, width):
             probs = F.interpolate(probs, size=(height, width), mode="bilinear",
                                   align_corners=False)
