@@ -225,12 +225,11 @@ def sample_crops(pairs, cfg: dict, gen: torch.Generator):
         # of 90 degrees and lands on pixel centres: its image is not interpolated at all, as
         # at inference. (No draw when ``exact`` is 0, so older runs repeat bit for bit.)
         exact = cfg.get("exact", 0) > 0 and float(torch.rand(1, generator=gen)) < cfg["exact"]
-        if exact:
-            scale, theta = 1.0, round(angle / 90) * math.pi / 2
-            coarse = torch.zeros_like(coarse)
         cos, sin = math.cos(theta), math.sin(theta)
         if exact:
-            cos, sin = float(round(cos)), float(round(sin))
+            quarter = round(angle / 90) * math.pi / 2
+            cos, sin = float(round(math.cos(quarter))), float(round(math.sin(quarter)))
+            scale, coarse = 1.0, torch.zeros_like(coarse)
         u = scale * (cos * gx * flip - sin * gy)
         v = scale * (sin * gx * flip + cos * gy)
         disp = F.interpolate(coarse[None], size=(s, s), mode="bicubic", align_corners=True)[0]
@@ -281,11 +280,12 @@ def loss_fn(logits: torch.Tensor, target: torch.Tensor, dice_weight: float = 1.0
     ``target`` is (N, H, W): class indices (int64), or for two classes the probability
     of class 1 (float), for soft targets.
     """
-    if target.is_floating_point():
+    soft = target.is_floating_point()
+    if soft:
         onehot = torch.stack([1 - target, target], dim=1)
     else:
         onehot = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2).float()
-    ce = F.cross_entropy(logits, onehot if target.is_floating_point() else target)
+    ce = F.cross_entropy(logits, onehot if soft else target)
     probs = logits.softmax(dim=1)
     inter = (probs * onehot).sum(dim=(0, 2, 3))
     denom = probs.sum(dim=(0, 2, 3)) + onehot.sum(dim=(0, 2, 3))
