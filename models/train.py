@@ -8,6 +8,8 @@ Run from the repository root::
 Splits (fixed; the report split is never used for training or model selection):
 
 - membrane: train on slices 0-22, select the best epoch on slices 23-24, report on 25-29.
+  ``--val FIRST-LAST`` selects on other slices of 0-24 (cross-validation); ``--val none``
+  trains on all of 0-24 for the fixed number of iterations and keeps the final weights.
 - horse: train on images 001-208, select on 209-228, report on 229-268.
 
 Augmentation follows the U-Net paper, done with one ``grid_sample`` per crop:
@@ -367,7 +369,8 @@ def main(argv: list[str] | None = None) -> None:
                          "of mirrored context around the loss region; inference uses it too)")
     ap.add_argument("--val", metavar="FIRST-LAST", default=None,
                     help="membrane only: the slices (within 0-24) that pick the best epoch, for "
-                         "cross-validation (default 23-24); the others train, 25-29 stay held out")
+                         "cross-validation (default 23-24); the others train, 25-29 stay held "
+                         "out. 'none': train on all of 0-24 and keep the final weights")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     args = ap.parse_args(argv)
 
@@ -402,15 +405,18 @@ def main(argv: list[str] | None = None) -> None:
         ap.error(f"--data {str(args.data)!r} is not the {args.task} dataset: expected the "
                  f"folders {' and '.join(folders[args.task])} in it")
     val_ids = MEMBRANE_SPLIT["val"]
-    if args.val is not None:
+    if args.val == "none":
+        val_ids = []
+    elif args.val is not None:
         first, _, last = args.val.partition("-")
         try:
             val_ids = list(range(int(first), int(last or first) + 1))
         except ValueError:
             val_ids = []
-        if args.task != "membrane" or not val_ids or not set(val_ids) <= set(range(25)):
-            ap.error(f"--val {args.val!r}: expected FIRST-LAST slices within 0-24 "
-                     f"(membrane only), e.g. 0-4")
+    if args.val is not None and (args.task != "membrane" or not set(val_ids) <= set(range(25))
+                                 or not (val_ids or args.val == "none")):
+        ap.error(f"--val {args.val!r}: expected FIRST-LAST slices within 0-24 "
+                 f"(membrane only), e.g. 0-4, or none")
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
@@ -424,7 +430,8 @@ def main(argv: list[str] | None = None) -> None:
         val = load_membrane(args.data, split["val"])
         report = load_membrane(args.data, split["report"])
         split_text = {"train": "slices " + slice_ranges(train_ids),
-                      "val (model selection)": "slices " + slice_ranges(val_ids),
+                      "val (model selection)": ("slices " + slice_ranges(val_ids) if val_ids
+                                                else "none: the final weights are kept"),
                       "report (held out)": "slices 25-29"}
         if cfg["align"]:
             offsets = measure_label_offsets(train)
@@ -509,18 +516,24 @@ def main(argv: list[str] | None = None) -> None:
         epoch += 1
         weights = {k: v.detach().cpu().contiguous().clone()
                    for k, v in (ema if ema is not None else net.state_dict()).items()}
-        metrics = evaluate(build_model(weights, read_card(card), name=args.task), card, val)
+        entry = {"epoch": epoch, "iters": it, "train_loss": float(np.mean(losses))}
+        text = ""
+        if val:
+            metrics = evaluate(build_model(weights, read_card(card), name=args.task), card, val)
+            entry.update(val_loss=metrics["loss"], val_iou=metrics["iou"][1],
+                         val_pixel_error=metrics["pixel_error"])
+            text = (f"val_loss {entry['val_loss']:.4f} val_iou {entry['val_iou']:.4f} "
+                    f"val_err {entry['val_pixel_error']:.4f} ")
         elapsed = time.time() - start
-        entry = {"epoch": epoch, "iters": it, "train_loss": float(np.mean(losses)),
-                 "val_loss": metrics["loss"], "val_iou": metrics["iou"][1],
-                 "val_pixel_error": metrics["pixel_error"], "minutes": elapsed / 60}
+        entry["minutes"] = elapsed / 60
         history.append(entry)
-        improved = entry["val_iou"] > best["iou"]
+        # Without validation slices the latest weights are the ones kept.
+        improved = entry.get("val_iou", math.inf) > best["iou"]
         if improved:
-            best = {"iou": entry["val_iou"], "epoch": epoch, "iters": it, "state": weights}
-        log(f"epoch {epoch:3d} it {it:5d} train_loss {entry['train_loss']:.4f} "
-            f"val_loss {entry['val_loss']:.4f} val_iou {entry['val_iou']:.4f} "
-            f"val_err {entry['val_pixel_error']:.4f} {elapsed / 60:.1f} min{' *' if improved else ''}")
+            best = {"iou": entry.get("val_iou", -1.0), "epoch": epoch, "iters": it,
+                    "state": weights}
+        log(f"epoch {epoch:3d} it {it:5d} train_loss {entry['train_loss']:.4f} {text}"
+            f"{elapsed / 60:.1f} min{' *' if improved and val else ''}")
         if elapsed > budget_s and it < cfg["iters"]:
             log(f"time budget of {args.minutes} min reached at iteration {it}; stopping")
             stopped_early = True
@@ -557,6 +570,7 @@ def main(argv: list[str] | None = None) -> None:
         "epochs": epoch,
         "iterations_per_epoch": cfg["epoch_iters"],
         "best_epoch": best["epoch"],
+        "kept": "the epoch with the best val IoU" if val else "the final weights",
         "batch": cfg["batch"],
         "crop": cfg["crop"],
         "optimizer": f"AdamW, peak lr {cfg['lr']}, warm-up then cosine decay by iterations; "

@@ -159,6 +159,7 @@ def test_slice_ranges_reads_like_the_split():
     (["--set", "mirror=2.5"], "mirror must be a whole number of pixels"),
     (["--set", "exact=2"], "exact is the fraction of crops without interpolation"),
     (["--val", "a-b"], "expected FIRST-LAST slices within 0-24"),
+    (["--val", "None"], "expected FIRST-LAST slices within 0-24"),
 ])
 def test_bad_arguments_get_one_clear_line(tmp_path, capsys, args, message):
     with pytest.raises(SystemExit) as stop:
@@ -207,3 +208,18 @@ def test_training_script_writes_a_card_and_repeats_itself_exactly(tmp_path):
     assert split["train"] == "slices 2-24" and split["val (model selection)"] == "slices 0-1"
     c = torch.load(tmp_path / "c" / "membrane.pt", weights_only=True)
     assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+@pytest.mark.data
+def test_without_validation_all_of_0_24_trains_and_the_final_weights_are_kept(tmp_path):
+    if not DATA.is_dir():
+        pytest.fail(f"the membrane data is missing: expected {DATA}")
+    run = _train(tmp_path, "--iters", "4", "--val", "none")
+    assert run.returncode == 0, run.stderr[-2000:]
+    training = json.loads((tmp_path / "membrane.json").read_text())["training"]
+    assert training["split"]["train"] == "slices 0-24"
+    assert training["split"]["val (model selection)"].startswith("none")
+    assert training["kept"] == "the final weights" and training["best_epoch"] == 1
+    assert [set(h) for h in training["history"]] == [{"epoch", "iters", "train_loss", "minutes"}]
+    # The slices 25-29 are still only reported on.
+    assert "25 train, 0 val, 5 report" in run.stdout
