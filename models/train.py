@@ -528,12 +528,11 @@ def main(argv: list[str] | None = None) -> None:
         entry["minutes"] = elapsed / 60
         history.append(entry)
         # Without validation slices the latest weights are the ones kept.
-        improved = entry.get("val_iou", math.inf) > best["iou"]
+        improved = not val or entry["val_iou"] > best["iou"]
         if improved:
-            best = {"iou": entry.get("val_iou", -1.0), "epoch": epoch, "iters": it,
-                    "state": weights}
+            best = {"iou": entry.get("val_iou"), "epoch": epoch, "iters": it, "state": weights}
         log(f"epoch {epoch:3d} it {it:5d} train_loss {entry['train_loss']:.4f} {text}"
-            f"{elapsed / 60:.1f} min{' *' if improved and val else ''}")
+            f"{elapsed / 60:.1f} min{' *' if val and improved else ''}")
         if elapsed > budget_s and it < cfg["iters"]:
             log(f"time budget of {args.minutes} min reached at iteration {it}; stopping")
             stopped_early = True
