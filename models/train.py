@@ -158,7 +158,7 @@ def measure_label_offsets(pairs) -> np.ndarray:
     which is what pixel error counts; :func:`sample_batch` keeps it fixed instead.
 
     Returns an (N, 2) array: the (dy, dx) of each pair. They differ from slice to slice by
-    a few tenths of a pixel; :func:`measure_label_offset` is their mean.
+    a few tenths of a pixel; training uses their mean.
     """
     shifts = []
     for img, tgt in pairs:
@@ -168,12 +168,6 @@ def measure_label_offsets(pairs) -> np.ndarray:
                                               normalization=None)
         shifts.append(shift)
     return np.array(shifts, dtype=float).reshape(-1, 2)
-
-
-def measure_label_offset(pairs) -> tuple[float, float]:
-    """The mean (dy, dx) of :func:`measure_label_offsets` over the pairs."""
-    dy, dx = measure_label_offsets(pairs).mean(axis=0)
-    return float(dy), float(dx)
 
 
 # ---------------------------------------------------------------- augmentation
@@ -258,7 +252,7 @@ def sample_crops(pairs, cfg: dict, gen: torch.Generator):
         ly, lx = map(float, cfg["pair_offsets"][idx] if cfg.get("pair_offsets") is not None
                          else (dy, dx))
         if dy or dx or ly or lx:
-            # The labels sit (dy, dx) pixels off the image (see measure_label_offset). Moving
+            # The labels sit (dy, dx) pixels off the image (see measure_label_offsets). Moving
             # them with the image would flip or turn that offset with it; sampling them at
             # (A - I) d further keeps the same offset in every crop, so the targets agree.
             ox = scale * (cos * flip * dx - sin * dy) - lx

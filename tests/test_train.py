@@ -12,19 +12,18 @@ from scipy import ndimage as ndi
 from skimage.registration import phase_cross_correlation
 from skimage.segmentation import find_boundaries
 
-from models.train import (TASKS, loss_fn, main, measure_label_offset, measure_label_offsets,
+from models.train import (TASKS, loss_fn, main, measure_label_offsets,
                           sample_batch, sample_crops, slice_ranges)
 from segcore import segment
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared/data/isbi2012-membrane"
 
 
 def membrane_pair(shift=(1, 0), size=96, seed=0):
     """An EM-like pair: dark cell walls in the image, a label drawn ``shift`` pixels off.
 
     The label at ``p`` shows the wall map at ``p + shift`` (the convention of
-    :func:`measure_label_offset`). Returns (image (1, H, W), target (H, W): 0 membrane).
+    :func:`measure_label_offsets`). Returns (image (1, H, W), target (H, W): 0 membrane).
     """
     rng = np.random.default_rng(seed)
     seeds = np.zeros((size, size), int)
@@ -50,10 +49,12 @@ def crop_offsets(pairs, label_offset, n=24, **extra):
     ])
 
 
-def test_measure_label_offset_recovers_a_known_shift():
+def test_measure_label_offsets_recovers_a_known_shift():
     for shift in [(1, 0), (0, -1), (2, 1)]:
         pairs = [membrane_pair(shift, seed=s) for s in range(3)]
-        assert np.allclose(measure_label_offset(pairs), shift, atol=0.15), shift
+        offsets = measure_label_offsets(pairs)
+        assert offsets.shape == (3, 2)
+        assert np.allclose(offsets, shift, atol=0.15), shift
 
 
 def test_aligned_crops_keep_the_label_offset_through_flips_and_turns():
@@ -161,9 +162,9 @@ def test_slice_ranges_reads_like_the_split():
     (["--val", "a-b"], "expected FIRST-LAST slices within 0-24"),
     (["--val", "None"], "expected FIRST-LAST slices within 0-24"),
 ])
-def test_bad_arguments_get_one_clear_line(tmp_path, capsys, args, message):
+def test_bad_arguments_get_one_clear_line(tmp_path, capsys, membrane_data, args, message):
     with pytest.raises(SystemExit) as stop:
-        main(["--task", "membrane", "--data", str(DATA), "--out", str(tmp_path), *args])
+        main(["--task", "membrane", "--data", str(membrane_data), "--out", str(tmp_path), *args])
     assert stop.value.code == 2
     assert message in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
@@ -176,18 +177,16 @@ def test_data_that_is_not_the_dataset_is_named(tmp_path, capsys):
         in capsys.readouterr().err
 
 
-def _train(out: Path, *extra: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "models.train", "--task", "membrane", "--data", str(DATA),
+def _train(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "models.train", "--task", "membrane", "--data", str(data),
            "--out", str(out), "--iters", "3", "--base", "4", "--threads", "1", *extra]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.data
-def test_training_script_writes_a_card_and_repeats_itself_exactly(tmp_path):
+def test_training_script_writes_a_card_and_repeats_itself_exactly(tmp_path, membrane_data):
     """Two runs with the same seed give the same weights: the schedule is by iterations."""
-    if not DATA.is_dir():
-        pytest.fail(f"the membrane data is missing: expected {DATA}")
-    runs = [_train(tmp_path / name) for name in ("a", "b")]
+    runs = [_train(membrane_data, tmp_path / name) for name in ("a", "b")]
     for run in runs:
         assert run.returncode == 0, run.stderr[-2000:]
     a, b = (torch.load(tmp_path / name / "membrane.pt", weights_only=True) for name in ("a", "b"))
@@ -202,7 +201,7 @@ def test_training_script_writes_a_card_and_repeats_itself_exactly(tmp_path):
     img = np.random.default_rng(0).random((40, 50)).astype(np.float32)
     assert segment(img, "unet", model=str(tmp_path / "a" / "membrane.pt")).labels.shape == (40, 50)
     # A different seed gives different weights, so the equality above means something.
-    other = _train(tmp_path / "c", "--seed", "1", "--val", "0-1")
+    other = _train(membrane_data, tmp_path / "c", "--seed", "1", "--val", "0-1")
     assert other.returncode == 0, other.stderr[-2000:]
     split = json.loads((tmp_path / "c" / "membrane.json").read_text())["training"]["split"]
     assert split["train"] == "slices 2-24" and split["val (model selection)"] == "slices 0-1"
@@ -211,10 +210,9 @@ def test_training_script_writes_a_card_and_repeats_itself_exactly(tmp_path):
 
 
 @pytest.mark.data
-def test_without_validation_all_of_0_24_trains_and_the_final_weights_are_kept(tmp_path):
-    if not DATA.is_dir():
-        pytest.fail(f"the membrane data is missing: expected {DATA}")
-    run = _train(tmp_path, "--iters", "4", "--val", "none")
+def test_without_validation_all_of_0_24_trains_and_the_final_weights_are_kept(tmp_path,
+                                                                             membrane_data):
+    run = _train(membrane_data, tmp_path, "--iters", "4", "--val", "none")
     assert run.returncode == 0, run.stderr[-2000:]
     training = json.loads((tmp_path / "membrane.json").read_text())["training"]
     assert training["split"]["train"] == "slices 0-24"
