@@ -3,16 +3,17 @@
 Run from the repository root::
 
     python -m benchmarks.membrane_errors --data ../shared/data/isbi2012-membrane
-    python -m benchmarks.membrane_errors --data ../shared/data/isbi2012-membrane --slices 0-29
-    python -m benchmarks.membrane_errors --data DATA --model path/to/membrane.pt
+    python -m benchmarks.membrane_errors --data DATA --model fold/membrane.pt --slices 0-4
 
 For each slice it prints the membrane fraction of the label and of the prediction, the pixel
 error split into missed membrane (labelled membrane, predicted cell) and extra membrane
 (labelled cell, predicted membrane), the part of the error that lies within two pixels of
-the other class in the label (near a drawn boundary), and the cut-off on the cell probability that would have been best for that
-slice alone. That last column reads the slice's labels, so it is a diagnostic: a bound on what
-any recalibration of this model could reach, never a way to choose a setting. Slices 25-29
-are the held-out report split, the default here.
+the other class in the label (near a drawn boundary), and the cut-off on the cell probability
+that would have been best for that slice alone. That last column reads the slice's labels, so
+it is a diagnostic: a bound on what any recalibration of this model could reach, never a way
+to choose a setting. Slices 25-29 are the held-out report split, the default here. Any
+other slices were trained on (or picked the epoch) for the shipped model: use them only with
+a model of your own, e.g. one fold of ``python -m models.train --report FIRST-LAST``.
 """
 
 from __future__ import annotations
@@ -24,21 +25,10 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
+from models.train import parse_slices
 from segcore import segment
 
 CUTOFFS = np.round(np.arange(0.05, 0.96, 0.05), 2)
-
-
-def parse_slices(text: str) -> list[int]:
-    """'25-29' -> [25, ..., 29]; '3' -> [3]; slices of the 30-slice stack only."""
-    first, _, last = text.partition("-")
-    try:
-        ids = list(range(int(first), int(last or first) + 1))
-    except ValueError:
-        ids = []
-    if not ids or not set(ids) <= set(range(30)):
-        raise ValueError(f"--slices {text!r}: expected FIRST-LAST within 0-29, e.g. 25-29")
-    return ids
 
 
 def slice_errors(p_cell: np.ndarray, cell: np.ndarray) -> dict:
@@ -73,10 +63,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="the shipped 'membrane' model or a checkpoint path with its card")
     ap.add_argument("--slices", default="25-29", help="FIRST-LAST within 0-29 (default 25-29)")
     args = ap.parse_args(argv)
-    try:
-        ids = parse_slices(args.slices)
-    except ValueError as err:
-        ap.error(str(err))
+    ids = parse_slices(args.slices)
+    if not ids:
+        ap.error(f"--slices {args.slices!r}: expected FIRST-LAST within 0-29, e.g. 25-29")
     if not (args.data / "train/image").is_dir():
         ap.error(f"--data {str(args.data)!r} is not the membrane dataset: expected train/image")
 

@@ -10,6 +10,8 @@ Splits (fixed; the report split is never used for training or model selection):
 - membrane: train on slices 0-22, select the best epoch on slices 23-24, report on 25-29.
   ``--val FIRST-LAST`` selects on other slices of 0-24 (cross-validation); ``--val none``
   trains on all of 0-24 for the fixed number of iterations and keeps the final weights.
+  ``--report FIRST-LAST`` holds out another block instead of 25-29, for one fold of a
+  cross-validation over all 30 slices (the shipped model is not such a fold).
 - horse: train on images 001-208, select on 209-228, report on 229-268.
 
 Augmentation follows the U-Net paper, done with one ``grid_sample`` per crop:
@@ -85,6 +87,16 @@ def slice_ranges(ids: list[int]) -> str:
             runs.append(f"{start}-{k}" if k != start else f"{k}")
             start = None
     return ", ".join(runs)
+
+
+def parse_slices(text: str) -> list[int]:
+    """'0-4' -> [0, 1, 2, 3, 4], '7' -> [7]; [] for anything that is not a range of 0-29."""
+    first, _, last = text.partition("-")
+    try:
+        ids = list(range(int(first), int(last or first) + 1))
+    except ValueError:
+        return []
+    return ids if set(ids) <= set(range(30)) else []
 
 
 def log(msg: str) -> None:
@@ -365,6 +377,10 @@ def main(argv: list[str] | None = None) -> None:
                     help="membrane only: the slices (within 0-24) that pick the best epoch, for "
                          "cross-validation (default 23-24); the others train, 25-29 stay held "
                          "out. 'none': train on all of 0-24 and keep the final weights")
+    ap.add_argument("--report", metavar="FIRST-LAST", default=None,
+                    help="membrane only: the held-out slices that are reported on (default "
+                         "25-29). Another block, e.g. 0-4, makes one fold of a cross-validation "
+                         "over all 30 slices; the shipped model keeps 25-29 held out")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     args = ap.parse_args(argv)
 
@@ -398,19 +414,25 @@ def main(argv: list[str] | None = None) -> None:
     if not all((args.data / sub).is_dir() for sub in folders[args.task]):
         ap.error(f"--data {str(args.data)!r} is not the {args.task} dataset: expected the "
                  f"folders {' and '.join(folders[args.task])} in it")
-    val_ids = MEMBRANE_SPLIT["val"]
+    report_ids = MEMBRANE_SPLIT["report"]
+    if args.report is not None:
+        report_ids = parse_slices(args.report)
+        if args.task != "membrane" or not report_ids:
+            ap.error(f"--report {args.report!r}: expected FIRST-LAST slices within 0-29 "
+                     f"(membrane only), e.g. 0-4")
+    # The default validation slices, unless the report block takes them.
+    val_ids = [] if set(MEMBRANE_SPLIT["val"]) & set(report_ids) else MEMBRANE_SPLIT["val"]
     if args.val == "none":
         val_ids = []
     elif args.val is not None:
-        first, _, last = args.val.partition("-")
-        try:
-            val_ids = list(range(int(first), int(last or first) + 1))
-        except ValueError:
-            val_ids = []
-    if args.val is not None and (args.task != "membrane" or not set(val_ids) <= set(range(25))
+        val_ids = parse_slices(args.val)
+    if args.val is not None and (args.task != "membrane" or set(val_ids) & set(report_ids)
                                  or not (val_ids or args.val == "none")):
-        ap.error(f"--val {args.val!r}: expected FIRST-LAST slices within 0-24 "
-                 f"(membrane only), e.g. 0-4, or none")
+        ap.error(f"--val {args.val!r}: expected FIRST-LAST slices within 0-29 outside the "
+                 f"report slices {slice_ranges(report_ids)} (membrane only), or none")
+    if args.task == "membrane" and not val_ids and args.val is None:
+        ap.error(f"--report {args.report}: it takes the default validation slices 23-24; "
+                 f"give --val FIRST-LAST (other slices) or --val none")
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
@@ -418,15 +440,15 @@ def main(argv: list[str] | None = None) -> None:
     command = "python -m models.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
 
     if args.task == "membrane":
-        train_ids = [i for i in range(25) if i not in val_ids]
-        split = {"train": train_ids, "val": val_ids, "report": MEMBRANE_SPLIT["report"]}
+        train_ids = [i for i in range(30) if i not in val_ids and i not in report_ids]
+        split = {"train": train_ids, "val": val_ids, "report": report_ids}
         train = load_membrane(args.data, split["train"])
         val = load_membrane(args.data, split["val"])
         report = load_membrane(args.data, split["report"])
         split_text = {"train": "slices " + slice_ranges(train_ids),
                       "val (model selection)": ("slices " + slice_ranges(val_ids) if val_ids
                                                 else "none: the final weights are kept"),
-                      "report (held out)": "slices 25-29"}
+                      "report (held out)": "slices " + slice_ranges(report_ids)}
         if cfg["align"]:
             offsets = measure_label_offsets(train)
             cfg["label_offset"] = tuple(float(v) for v in offsets.mean(axis=0))
@@ -540,9 +562,11 @@ def main(argv: list[str] | None = None) -> None:
     rep = evaluate(final, card, report)
     log(f"report split: pixel error {rep['pixel_error']:.4f}, IoU {rep['iou']}")
     if args.task == "membrane":
-        metrics = {"split": "slices 25-29 (held out)", "pixel_error": round(rep["pixel_error"], 4),
+        metrics = {"split": f"slices {slice_ranges(report_ids)} (held out)",
+                   "pixel_error": round(rep["pixel_error"], 4),
                    "cell_iou": round(rep["iou"][1], 4), "membrane_iou": round(rep["iou"][0], 4),
-                   "note": "cell = white (255) / non-membrane; pooled over all pixels of the 5 slices"}
+                   "note": f"cell = white (255) / non-membrane; pooled over all pixels of the "
+                           f"{len(report_ids)} slices"}
     else:
         metrics = {"split": "horse229-268 (held out)", "foreground_iou": round(rep["iou"][1], 4),
                    "background_iou": round(rep["iou"][0], 4),

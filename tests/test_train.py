@@ -156,11 +156,14 @@ def test_slice_ranges_reads_like_the_split():
     (["--set", "colour=1"], "expected KEY=VALUE with KEY one of elastic"),
     (["--set", "ema=fast"], "'fast' is not a number"),
     (["--set", "dropout=1.5"], "ema and dropout must be in [0, 1)"),
-    (["--val", "20-27"], "expected FIRST-LAST slices within 0-24"),
+    (["--val", "20-27"], "expected FIRST-LAST slices within 0-29 outside the report slices 25-29"),
     (["--set", "mirror=2.5"], "mirror must be a whole number of pixels"),
     (["--set", "exact=2"], "exact is the fraction of crops without interpolation"),
-    (["--val", "a-b"], "expected FIRST-LAST slices within 0-24"),
-    (["--val", "None"], "expected FIRST-LAST slices within 0-24"),
+    (["--val", "a-b"], "expected FIRST-LAST slices within 0-29 outside"),
+    (["--val", "None"], "expected FIRST-LAST slices within 0-29 outside"),
+    (["--report", "0-40"], "--report '0-40': expected FIRST-LAST slices within 0-29"),
+    (["--report", "20-24"], "it takes the default validation slices 23-24; give --val"),
+    (["--report", "0-4", "--val", "3-5"], "outside the report slices 0-4"),
 ])
 def test_bad_arguments_get_one_clear_line(tmp_path, capsys, membrane_data, args, message):
     with pytest.raises(SystemExit) as stop:
@@ -220,4 +223,16 @@ def test_without_validation_all_of_0_24_trains_and_the_final_weights_are_kept(tm
     assert training["kept"] == "the final weights" and training["best_epoch"] == 1
     assert [set(h) for h in training["history"]] == [{"epoch", "iters", "train_loss", "minutes"}]
     # The slices 25-29 are still only reported on.
+    assert "25 train, 0 val, 5 report" in run.stdout
+
+
+@pytest.mark.data
+def test_another_report_block_makes_a_cross_validation_fold(tmp_path, membrane_data):
+    run = _train(membrane_data, tmp_path, "--report", "0-4", "--val", "none")
+    assert run.returncode == 0, run.stderr[-2000:]
+    card = json.loads((tmp_path / "membrane.json").read_text())
+    split = card["training"]["split"]
+    assert split["train"] == "slices 5-29" and split["report (held out)"] == "slices 0-4"
+    assert split["val (model selection)"] == "none: the final weights are kept"
+    assert card["metrics"]["split"] == "slices 0-4 (held out)"
     assert "25 train, 0 val, 5 report" in run.stdout
