@@ -27,6 +27,7 @@ from scipy import ndimage as ndi
 
 from models.train import parse_slices
 from segcore import segment
+from segcore.nn.infer import load_model
 
 CUTOFFS = np.round(np.arange(0.05, 0.96, 0.05), 2)
 
@@ -68,6 +69,13 @@ def main(argv: list[str] | None = None) -> None:
         ap.error(f"--slices {args.slices!r}: expected FIRST-LAST within 0-29, e.g. 25-29")
     if not (args.data / "train/image").is_dir():
         ap.error(f"--data {str(args.data)!r} is not the membrane dataset: expected train/image")
+    try:
+        classes = load_model(args.model)[1].classes
+    except ValueError as err:
+        ap.error(f"--model {args.model!r}: {err}")
+    if classes != ("membrane", "cell"):
+        ap.error(f"--model {args.model!r} predicts {', '.join(classes)}; this needs a "
+                 f"membrane / cell model")
 
     cols = ["label_membrane", "pred_membrane", "pixel_error", "missed_membrane",
             "extra_membrane", "near_boundary", "best_cutoff", "best_cutoff_error"]

@@ -374,9 +374,9 @@ def main(argv: list[str] | None = None) -> None:
                          "targets), exact (fraction of crops without interpolation), mirror (px "
                          "of mirrored context around the loss region; inference uses it too)")
     ap.add_argument("--val", metavar="FIRST-LAST", default=None,
-                    help="membrane only: the slices (within 0-24) that pick the best epoch, for "
-                         "cross-validation (default 23-24); the others train, 25-29 stay held "
-                         "out. 'none': train on all of 0-24 and keep the final weights")
+                    help="membrane only: the slices (outside the report block) that pick the "
+                         "best epoch, for cross-validation (default 23-24); the others train. "
+                         "'none': train on all but the report block and keep the final weights")
     ap.add_argument("--report", metavar="FIRST-LAST", default=None,
                     help="membrane only: the held-out slices that are reported on (default "
                          "25-29). Another block, e.g. 0-4, makes one fold of a cross-validation "
