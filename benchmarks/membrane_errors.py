@@ -22,10 +22,9 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage as ndi
 
-from models.train import parse_slices
+from models.train import load_membrane, parse_slices
 from segcore import segment
 from segcore.nn.infer import load_model
 
@@ -82,10 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     print("slice " + " ".join(f"{c:>17}" for c in cols))
     probs, cells, rows = [], [], []
     for k in ids:
-        img = np.asarray(Image.open(args.data / "train/image" / f"{k}.png").convert("L"),
-                         np.float32) / 255
-        cell = np.asarray(Image.open(args.data / "train/label" / f"{k}.png").convert("L")) > 127
-        p_cell = segment(img, "unet", model=args.model).probabilities[..., 1]
+        (image, target), = load_membrane(args.data, [k])
+        cell = target.numpy() == 1
+        p_cell = segment(image[0].numpy(), "unet", model=args.model).probabilities[..., 1]
         row = slice_errors(p_cell, cell)
         print(f"{k:5d} " + " ".join(f"{row[c]:17.4f}" for c in cols), flush=True)
         probs.append(p_cell)

@@ -420,19 +420,17 @@ def main(argv: list[str] | None = None) -> None:
         if args.task != "membrane" or not report_ids:
             ap.error(f"--report {args.report!r}: expected FIRST-LAST slices within 0-29 "
                      f"(membrane only), e.g. 0-4")
-    # The default validation slices, unless the report block takes them.
-    val_ids = [] if set(MEMBRANE_SPLIT["val"]) & set(report_ids) else MEMBRANE_SPLIT["val"]
-    if args.val == "none":
-        val_ids = []
-    elif args.val is not None:
-        val_ids = parse_slices(args.val)
-    if args.val is not None and (args.task != "membrane" or set(val_ids) & set(report_ids)
-                                 or not (val_ids or args.val == "none")):
-        ap.error(f"--val {args.val!r}: expected FIRST-LAST slices within 0-29 outside the "
-                 f"report slices {slice_ranges(report_ids)} (membrane only), or none")
-    if args.task == "membrane" and not val_ids and args.val is None:
-        ap.error(f"--report {args.report}: it takes the default validation slices 23-24; "
-                 f"give --val FIRST-LAST (other slices) or --val none")
+    if args.val is None:
+        val_ids = MEMBRANE_SPLIT["val"]
+        if args.task == "membrane" and set(val_ids) & set(report_ids):
+            ap.error(f"--report {args.report}: it takes the default validation slices 23-24; "
+                     f"give --val FIRST-LAST (other slices) or --val none")
+    else:
+        val_ids = [] if args.val == "none" else parse_slices(args.val)
+        if (args.task != "membrane" or set(val_ids) & set(report_ids)
+                or not (val_ids or args.val == "none")):
+            ap.error(f"--val {args.val!r}: expected FIRST-LAST slices within 0-29 outside the "
+                     f"report slices {slice_ranges(report_ids)} (membrane only), or none")
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
