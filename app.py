@@ -1,35 +1,45 @@
-"""SegLab: pick an image, segment it, compare methods, score a result.
+"""SegLab: pick an image, segment it, compare methods, score a result, learn how
+methods work.
 
-Run with ``make run`` (or ``streamlit run app.py``). This entry point sets up
-the page, the navigation over ``pages/`` and the sidebar summary of the chosen
-image; each page is a thin script over :mod:`segcore`.
+Run with ``make run`` (or ``streamlit run app.py``). This entry point sets up the
+page, the navigation and the sidebar summary of the chosen image; each page is a
+thin script over :mod:`segcore`, with the Streamlit glue it shares in :mod:`seglab`.
+
+Adding a page is one file in ``pages/lab/`` or ``pages/learn/`` and one line in
+``LAB`` or ``LEARN`` below. ``pages/`` itself holds no script: Streamlit would
+otherwise take its top-level ``*.py`` files for an old-style multipage app until
+``st.navigation`` has run once, and a class opening a fresh server at the same
+moment would see those files as pages (``tests/test_app.py`` checks it stays so).
 """
 
 import streamlit as st
 
 st.set_page_config(page_title="SegLab", page_icon=":material/blur_on:", layout="wide")
 
-from pages.common import current, display_rgb, image_facts  # noqa: E402  (after page config)
+from segcore import viz  # noqa: E402  (after page config)
+from seglab.state import current  # noqa: E402
 
-PAGES = [
-    st.Page("pages/home.py", title="Image", icon=":material/image:", default=True),
-    st.Page("pages/segment.py", title="Segment", icon=":material/auto_fix_high:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/view_module:"),
-    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
+LAB = [
+    st.Page("pages/lab/image.py", title="Image", icon=":material/image:", default=True),
+    st.Page("pages/lab/segment.py", title="Segment", icon=":material/auto_fix_high:"),
+    st.Page("pages/lab/compare.py", title="Compare", icon=":material/view_module:"),
+    st.Page("pages/lab/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
 ]
+#: Lessons: one page each, in the order a course would take them.
+LEARN: list = []
 
-page = st.navigation(PAGES)
+page = st.navigation({"Lab": LAB, "Learn": LEARN} if LEARN else {"Lab": LAB})
 
 with st.sidebar:
     cur = current()
-    st.image(display_rgb(cur.preview, side=320), caption=f"Current image: {cur.name}",
+    st.image(viz.display_rgb(cur.preview, side=320), caption=f"Current image: {cur.name}",
              width="stretch")
-    st.caption(image_facts(cur)[0])
+    st.caption(cur.facts()[0])
     if cur.truth is not None:
         source = cur.truth_note.split(":")[0]
         st.caption(f":material/check_circle: Ground truth known ({source})")
     else:
         st.caption("No ground truth: add a mask on the Image page to get scores.")
-    st.page_link(PAGES[0], label="Choose another image", icon=":material/swap_horiz:")
+    st.page_link(LAB[0], label="Choose another image", icon=":material/swap_horiz:")
 
 page.run()

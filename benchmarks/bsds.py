@@ -49,10 +49,10 @@ GRIDS: dict[str, dict[str, tuple]] = {
     "slic": {"n_segments": (5, 10, 25, 50, 200), "compactness": (1.0, 3.0, 10.0, 30.0)},
     "kmeans": {"k": (2, 3, 4, 6, 8), "xy_weight": (0.0, 0.5, 1.0, 2.0)},
     "gmm": {"k": (2, 3, 4, 6)},
-    "watershed": {"markers": ("distance", "h-minima", "low-gradient"),
+    "watershed": {"auto_markers": ("distance", "h-minima", "low-gradient"),
                   "h": (0.02, 0.05, 0.1, 0.2, 0.4)},
     "spectral": {"k": (2, 3, 4, 6, 8), "similarity_sigma": (0.05, 0.1, 0.3)},
-    "edges": {"level": (0.05, 0.1, 0.2, 0.3), "sigma": (1.0, 2.0, 3.0, 4.0)},
+    "edges": {"edge_fraction": (0.05, 0.1, 0.2, 0.3), "sigma": (1.0, 2.0, 3.0, 4.0)},
     # Two regions at most, so it cannot score well on natural photos; kept as a
     # floor, with a small grid because each image takes one to two seconds.
     "chan_vese": {"mu": (0.1, 0.25, 0.5, 1.0)},

@@ -2,8 +2,12 @@
 
 Run from the repository root::
 
-    python -m models.train --task membrane --data ../shared/data/isbi2012-membrane --out models/
-    python -m models.train --task horse --data ../shared/data/weizmann-horse --out models/
+    python -m models.train --task membrane --data ../shared/data/isbi2012-membrane --out segcore/nn/models/
+    python -m models.train --task horse --data ../shared/data/weizmann-horse --out segcore/nn/models/
+
+``--out`` defaults to ``segcore/nn/models/``, where the shipped checkpoints and cards live
+(package data of :mod:`segcore.nn.models`); this folder keeps the script and the cards'
+documentation (``models/README.md``).
 
 Splits (fixed; the report split is never used for training or model selection):
 
@@ -49,6 +53,7 @@ from skimage.registration import phase_cross_correlation
 from torch.nn import functional as F
 
 from segcore.nn.infer import build_model, predict, read_card
+from segcore.nn.models import shipped_dir
 from segcore.nn.unet import UNet, UNetConfig
 
 TASKS = {
@@ -351,7 +356,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--task", choices=sorted(TASKS), required=True)
     ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--out", type=Path, default=Path("models"))
+    ap.add_argument("--out", type=Path, default=shipped_dir(),
+                    help="folder for NAME.pt and its card NAME.json (default: the shipped "
+                         "models' folder, segcore/nn/models/)")
     ap.add_argument("--iters", type=int, help="training iterations (default: per task)")
     ap.add_argument("--base", type=int, help="channels of the first level (default: per task)")
     ap.add_argument("--minutes", type=float, default=None,

@@ -22,7 +22,7 @@ from segcore.registry import (
     scale_seeds,
     segment,
 )
-from segcore import metrics, synthetic  # noqa: E402  (light modules, always handy)
+from segcore import metrics, samples, synthetic  # noqa: E402  (light modules, always handy)
 
 __all__ = [
     "ImageError",
@@ -38,6 +38,7 @@ __all__ = [
     "scale_seeds",
     "segment",
     "metrics",
+    "samples",
     "synthetic",
 ]
 

@@ -5,7 +5,7 @@
     segcore methods [--json]
     segcore run METHOD IMAGE [--set k=v ...] [--seed-point ROW,COL,LABEL ...] [-o labels.png]
                 [--overlay overlay.png] [--json]
-    segcore score PRED TRUTH [--match none|hungarian] [--zero class|ignore] [--json]
+    segcore score PRED TRUTH [--match hungarian|majority|none] [--zero class|ignore] [--json]
 
 Label and mask files follow :func:`segcore.io.load_mask`: a two-value mask is
 classes 1 (background) and 2 (object); other gray values are kept as class ids.
@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from segcore.io import ImageError, encode_labels_png, load_image, load_mask
+from segcore.metrics import MATCHES
 from segcore.registry import get_method, list_methods, segment
+from segcore.snippet import jsonable
 
 
 class _UsageError(Exception):
@@ -53,25 +55,15 @@ def _parse_seed(text: str) -> tuple[int, int, int]:
     return r, c, lab
 
 
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist() if value.size <= 64 else f"<array {value.shape} {value.dtype}>"
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _cmd_methods(args) -> int:
     specs = list_methods()
     if args.json:
         out = [{"name": m.name, "label": m.label, "description": m.description, "seeds": m.seeds,
-                "gray_only": m.gray_only,
-                "params": [{"name": p.name, "kind": p.kind, "default": p.default, "low": p.low,
-                            "high": p.high, "choices": list(p.choices), "log": p.log, "help": p.help}
+                "gray_only": m.gray_only, "offers": list(m.offers),
+                "params": [{"name": p.name, "label": p.label, "kind": p.kind,
+                            "default": p.default, "low": p.low, "high": p.high,
+                            "choices": list(p.choices), "log": p.log, "help": p.help,
+                            "file": p.file is not None}
                            for p in m.params]} for m in specs]
         print(json.dumps(out, indent=2))
         return 0
@@ -80,13 +72,14 @@ def _cmd_methods(args) -> int:
         print(f"{m.name}: {m.label}{seeds}")
         for p in m.params:
             if p.kind == "choice":
-                rng = "{" + ", ".join(map(str, p.choices)) + "}" + (" or a file path" if p.paths else "")
+                rng = "{" + ", ".join(map(str, p.choices)) + "}" + (" or a file path" if p.file else "")
             elif p.kind == "bool":
                 rng = "true/false"
             else:
                 rng = f"[{p.low:g}, {p.high:g}]" + (" log" if p.log else "")
             only = f"  (only with {p.when[0]} = {'/'.join(map(str, p.when[1]))})" if p.when else ""
-            print(f"    {p.name:<18} {p.kind:<6} default {p.default!s:<10} {rng}{only}")
+            print(f"    {p.name:<18} {p.label:<38} {p.kind:<6} default {p.default!s:<10} "
+                  f"{rng}{only}")
     return 0
 
 
@@ -106,7 +99,7 @@ def _cmd_run(args) -> int:
                "shape": list(seg.labels.shape), "elapsed_s": round(seg.elapsed_s, 4),
                "extras": {k: v for k, v in seg.extras.items() if k != "history"}}
     if args.json:
-        print(json.dumps(_jsonable(summary), indent=2))
+        print(json.dumps(jsonable(summary), indent=2))
     else:
         print(f"{seg.method}: {seg.n_regions} regions in {seg.elapsed_s:.3f} s "
               f"({', '.join(f'{k}={v}' for k, v in seg.params.items())})")
@@ -124,7 +117,7 @@ def _cmd_score(args) -> int:
     truth, ignore, note = load_mask(args.truth, shape=pred.shape, zero=args.zero)
     result = score(pred, truth, match=args.match, ignore=ignore)
     if args.json:
-        print(json.dumps(_jsonable(result), indent=2))
+        print(json.dumps(jsonable(result), indent=2))
         return 0
     print(f"truth: {note}")
     print(f"IoU {result['iou']:.4f}  Dice {result['dice']:.4f}  precision {result['precision']:.4f}  "
@@ -155,8 +148,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("score", help="score a label image against the truth")
     p.add_argument("pred")
     p.add_argument("truth")
-    p.add_argument("--match", choices=("none", "hungarian"), default="none",
-                   help="hungarian: map unsupervised labels to truth classes first")
+    p.add_argument("--match", choices=MATCHES, default=MATCHES[0],
+                   help="hungarian (default): pair each label with one truth class first; "
+                        "majority: rename each label to the class it overlaps most; none: "
+                        "compare label values as they are")
     p.add_argument("--zero", choices=("class", "ignore"), default="class",
                    help="in a label truth, is 0 a class or unlabelled pixels to leave out")
     p.add_argument("--json", action="store_true")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import colorsys
+
 import numpy as np
 from skimage import color as skcolor
 
@@ -79,3 +81,22 @@ def relabel_by_intensity(labels: np.ndarray, image: np.ndarray) -> tuple[np.ndar
     lut_rank[np.argsort(means, kind="stable")] = np.arange(1, ids.size + 1, dtype=np.int32)
     out = np.where(fg, lut_rank[idx], 0).astype(np.int32).reshape(labels.shape)
     return out, order
+
+
+def label_palette(n: int) -> np.ndarray:
+    """``(n + 1, 3) float32`` colours: row 0 (unlabelled) black, rows ``1..n`` spread
+    around the hue circle by the golden ratio, so neighbouring labels differ and a
+    label keeps its colour whatever ``n`` is.
+
+    Examples
+    --------
+    >>> p = label_palette(3)
+    >>> p.shape, p[0].tolist()
+    ((4, 3), [0.0, 0.0, 0.0])
+    """
+    out = np.zeros((n + 1, 3), np.float32)
+    for i in range(1, n + 1):
+        hue = (0.13 + (i - 1) * 0.618033988749895) % 1.0
+        sat, val = (0.65, 0.95) if i % 2 else (0.8, 0.75)
+        out[i] = colorsys.hsv_to_rgb(hue, sat, val)
+    return out

@@ -31,6 +31,7 @@ Whatever goes wrong with the input, :func:`load_image` raises
 from __future__ import annotations
 
 import codecs
+import hashlib
 import io
 import math
 import os
@@ -43,6 +44,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from segcore.color import label_palette
 
 __all__ = [
     "ImageError",
@@ -386,9 +389,11 @@ def load_mask(source: Any, *, shape: tuple[int, int] | None = None, zero: str = 
     value) and ``2`` (object), as the generated samples use. A gray mask with
     more values keeps them as class ids (16-bit label PNGs included); ``zero``
     says whether ``0`` is a class (``"class"``) or unlabelled pixels to leave
-    out of the scores (``"ignore"``, then ``ignore`` is ``0``). A colour mask
-    gets one class per colour, ``1..n`` in order of brightness. ``note`` says
-    in plain words which rule applied.
+    out of the scores (``"ignore"``, then ``ignore`` is ``0``). A palette
+    PNG or GIF (as :func:`encode_labels_png` writes, and as PASCAL VOC masks
+    are) is read by its palette indices, which follow the same rules as gray
+    values. A colour mask gets one class per colour, ``1..n`` in order of
+    brightness. ``note`` says in plain words which rule applied.
 
     Parameters
     ----------
@@ -418,7 +423,13 @@ def load_mask(source: Any, *, shape: tuple[int, int] | None = None, zero: str = 
     """
     if zero not in ("class", "ignore"):
         raise ValueError(f"zero must be 'class' or 'ignore', got {zero!r}")
-    values, info = load_image_with_info(source, max_pixels=max_pixels)
+    data, _, _ = _read_source(source)
+    values, info = load_image_with_info(data, max_pixels=max_pixels)
+    if info.mode in ("P", "PA"):  # label values are the palette indices, not the colours
+        with Image.open(io.BytesIO(data)) as img:
+            indices = np.asarray(ImageOps.exif_transpose(img))
+        values = (indices[:, :, :1] if indices.ndim == 3 else indices[:, :, None]) / 255.0
+        info = replace(info, bit_depth=8)
     if shape is not None and values.shape[:2] != tuple(shape):
         raise ImageError(
             f"the mask is {values.shape[1]} × {values.shape[0]} pixels but the image is "
@@ -528,7 +539,10 @@ def encode_labels_png(labels: np.ndarray) -> bytes:
     Returns
     -------
     png : bytes
-        A gray PNG whose pixel values are the labels, unscaled.
+        A PNG whose pixel values are the labels, unscaled: up to label 255 a
+        palette PNG whose colours are the app's label colours (so an image
+        viewer shows the regions, not near-black gray levels), past it 16-bit
+        gray. :func:`load_mask` reads either back as the same label values.
 
     Raises
     ------
@@ -545,8 +559,8 @@ def encode_labels_png(labels: np.ndarray) -> bytes:
     ...     png.mode, np.asarray(png).tolist()
     ('I;16', [[0, 1], [2, 300]])
     >>> with Image.open(io.BytesIO(encode_labels_png(labels % 256))) as png:
-    ...     png.mode
-    'L'
+    ...     png.mode, np.asarray(png).tolist()
+    ('P', [[0, 1], [2, 44]])
     """
     arr = np.asarray(labels)
     if arr.ndim != 2 or not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
@@ -559,8 +573,85 @@ def encode_labels_png(labels: np.ndarray) -> bytes:
     if low < 0 or high > 65535:
         raise ValueError(f"labels must lie in [0, 65535] to fit a PNG, got [{low}, {high}]")
     buf = io.BytesIO()
-    save_png(buf, arr.astype(np.uint8 if high <= 255 else np.uint16))
+    if high > 255:
+        save_png(buf, arr.astype(np.uint16))
+        return buf.getvalue()
+    png = Image.frombytes("P", (arr.shape[1], arr.shape[0]),
+                          np.ascontiguousarray(arr, dtype=np.uint8).tobytes())
+    png.putpalette(np.round(label_palette(255) * 255).astype(np.uint8).ravel().tobytes())
+    png.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    """:func:`save_png` into bytes.
+
+    Examples
+    --------
+    >>> png_bytes(np.zeros((2, 2), np.uint8))[:4]
+    b'\x89PNG'
+    """
+    buf = io.BytesIO()
+    save_png(buf, array)
+    return buf.getvalue()
+
+
+def encode_mask_png(labels: np.ndarray, keep) -> bytes:
+    """A black and white PNG: white (255) where ``labels`` is one of ``keep``.
+
+    Examples
+    --------
+    >>> with Image.open(io.BytesIO(encode_mask_png(np.array([[1, 2, 3]]), [2, 3]))) as png:
+    ...     np.asarray(png).tolist()
+    [[0, 255, 255]]
+    """
+    return png_bytes(np.where(np.isin(labels, list(keep)), 255, 0).astype(np.uint8))
+
+
+def content_key(data: bytes) -> str:
+    """A short hash of a file's bytes: the same file gives the same key.
+
+    Examples
+    --------
+    >>> content_key(b"abc")
+    'a9993e364706816a'
+    """
+    return hashlib.sha1(data).hexdigest()[:16]
+
+
+def describe_image(shape: tuple[int, ...], info: ImageInfo | None = None, *,
+                   preview_shape: tuple[int, ...] | None = None) -> list[str]:
+    """Size, channels, bit depth and what loading did, in plain words: the
+    headline first, then one note per line.
+
+    Parameters
+    ----------
+    shape : (H, W, C)
+        The loaded image's shape.
+    info : ImageInfo, optional
+        What :func:`load_image_with_info` found.
+    preview_shape : (h, w), optional
+        The size of the preview the app explores, when it is smaller.
+
+    Examples
+    --------
+    >>> describe_image((600, 800, 3), preview_shape=(300, 400))
+    ['800 × 600 pixels (0.48 MP), 3 channels (colour)', 'large image: the pages work on a 400 × 300 preview while you explore; the Segment page can run on the full image']
+    """
+    h, w, channels = shape[0], shape[1], shape[2] if len(shape) > 2 else 1
+    facts = [f"{w} × {h} pixels ({w * h / 1e6:.2f} MP), "
+             f"{'1 channel (gray)' if channels == 1 else '3 channels (colour)'}"]
+    notes = []
+    if info is not None:
+        facts[0] += f", {info.bit_depth}-bit {info.format}"
+        notes = list(info.notes)
+        if info.bit_depth == 16 and not any("16-bit" in n for n in notes):
+            notes.append("16-bit data scaled to [0, 1]")
+    if preview_shape is not None and tuple(preview_shape[:2]) != (h, w):
+        ph, pw = preview_shape[:2]
+        notes.append(f"large image: the pages work on a {pw} × {ph} preview while you explore; "
+                     "the Segment page can run on the full image")
+    return facts + notes
 
 
 # --------------------------------------------------------------------------- reading

@@ -34,6 +34,10 @@ from skimage.segmentation import find_boundaries
 __all__ = [
     "confusion_matrix",
     "score",
+    "evaluate",
+    "error_kinds",
+    "ERROR_KINDS",
+    "apply_mapping",
     "binary_scores",
     "boundary_f1",
     "rand_index",
@@ -48,7 +52,8 @@ __all__ = [
     "panoptic_quality",
 ]
 
-MATCHES = ("none", "hungarian", "majority")
+#: How predicted labels are matched to truth classes before scoring (see :func:`score`).
+MATCHES = ("hungarian", "majority", "none")
 
 # Above this many cells a dense contingency table costs more memory than
 # sorting the pixel pairs; below it bincount is several times faster.
@@ -255,7 +260,7 @@ def _confusion(pred: np.ndarray, truth: np.ndarray, classes: np.ndarray) -> np.n
     return np.bincount(flat, minlength=k * k).reshape(k, k).astype(np.int64)
 
 
-def score(pred, truth, *, match: str = "none", ignore: int | None = None) -> dict:
+def score(pred, truth, *, match: str = "hungarian", ignore: int | None = None) -> dict:
     """Per-class and mean IoU, Dice, precision and recall, and pixel accuracy.
 
     Parameters
@@ -265,8 +270,9 @@ def score(pred, truth, *, match: str = "none", ignore: int | None = None) -> dic
         cluster ids (k-means, superpixels, ...).
     truth : (H, W) int or bool ndarray
         Reference labels, same shape as `pred`.
-    match : {"none", "hungarian", "majority"}
-        ``"none"`` compares label values as they are. ``"hungarian"`` first
+    match : {"hungarian", "majority", "none"}
+        ``"none"`` compares label values as they are. ``"hungarian"`` (the
+        default, since most methods number their regions arbitrarily) first
         renames each predicted label to the truth class it is paired with by
         :func:`scipy.optimize.linear_sum_assignment`, which pairs predicted
         labels and truth classes one to one so that the total overlap (pixels
@@ -323,15 +329,15 @@ def score(pred, truth, *, match: str = "none", ignore: int | None = None) -> dic
 
     >>> truth = np.array([[1, 1, 2, 2], [1, 1, 2, 2]])
     >>> pred = np.array([[7, 7, 3, 3], [7, 7, 3, 3]])
-    >>> score(pred, truth)["iou"]
+    >>> score(pred, truth, match="none")["iou"]
     0.0
-    >>> result = score(pred, truth, match="hungarian")
+    >>> result = score(pred, truth)
     >>> result["iou"], result["mapping"]
     (1.0, {3: 2, 7: 1})
     >>> over = np.array([[7, 8, 3, 3], [7, 8, 3, 3]])  # one class split in two
     >>> score(over, truth, match="hungarian")["iou"], score(over, truth, match="majority")["iou"]
     (0.75, 1.0)
-    >>> score(np.array([1, 1, 2, 2]), np.array([1, 2, 2, 2]))["per_class"][2]["recall"]
+    >>> score(np.array([1, 1, 2, 2]), np.array([1, 2, 2, 2]), match="none")["per_class"][2]["recall"]
     0.666...
     """
     if match not in MATCHES:
@@ -422,6 +428,115 @@ def apply_mapping(labels, mapping: dict | None, *, missing: int = -1) -> np.ndar
     return np.where(keys[idx] == labels, vals[idx], missing)
 
 
+#: The values of :func:`error_kinds`, in order: right background, found, wrongly
+#: marked, missed, and another label (another object class, or a label matched to no class).
+ERROR_KINDS = ("correct background", "found", "wrongly marked", "missed", "other label")
+
+
+def error_kinds(pred, truth, *, mapping: dict | None = None, positive=None,
+                ignore: int | None = None) -> np.ndarray:
+    """Where a (matched) prediction is right and how it is wrong, pixel by pixel.
+
+    Parameters
+    ----------
+    pred : (H, W) int ndarray
+        Predicted labels; renamed by `mapping` first (as :func:`score` returns it).
+    truth : (H, W) int ndarray
+        Truth classes, same shape.
+    mapping : dict, optional
+        ``{pred_label: truth_class}``; labels it does not name match no class.
+    positive : sequence of int, optional
+        The object classes; the others are background. Default: every truth
+        class but the smallest.
+    ignore : int, optional
+        Truth value of unlabelled pixels; they count as correct background.
+
+    Returns
+    -------
+    kinds : (H, W) uint8 ndarray
+        Indices into :data:`ERROR_KINDS`: ``0`` correct background, ``1``
+        found (the right object class), ``2`` wrongly marked (an object class
+        on background), ``3`` missed (a background class on an object), ``4``
+        other label (an object given another object class, or any pixel whose
+        label was matched to no class at all).
+
+    Examples
+    --------
+    >>> truth = np.array([[1, 2, 3, 3, 1]])
+    >>> error_kinds(np.array([[2, 2, 1, 2, 1]]), truth, positive=[2, 3]).tolist()
+    [[2, 1, 3, 4, 0]]
+    >>> error_kinds(np.array([[5, 6, 6, 7, 7]]), truth, mapping={5: 1, 6: 2, 7: -1}).tolist()
+    [[0, 1, 4, 4, 4]]
+    """
+    pred, truth = _check_pair(pred, truth)
+    pred = apply_mapping(pred, mapping)
+    classes = _unique((truth if ignore is None else truth[truth != ignore]).ravel())
+    if positive is None:
+        positive = classes[1:]
+    positive = np.asarray(list(positive), np.int64)
+    p, t = np.isin(pred, positive), np.isin(truth, positive)
+    background = np.isin(pred, classes) & ~p
+    kinds = np.full(truth.shape, 4, np.uint8)  # what no rule below claims: another label
+    kinds[(pred == truth) & ~t] = 0
+    kinds[(pred == truth) & t] = 1
+    kinds[p & ~t] = 2
+    kinds[background & t] = 3
+    if ignore is not None:
+        kinds[truth == ignore] = 0
+    return kinds
+
+
+def evaluate(pred, truth, *, match: str = "hungarian", ignore: int | None = None,
+             tolerance: float = 2) -> dict:
+    """Everything the app shows to score one result: :func:`score`, the
+    :func:`boundary_f1`, and where the labels that matched no class went.
+
+    Parameters
+    ----------
+    pred, truth : (H, W) int ndarray
+    match : {"hungarian", "majority", "none"}
+        As in :func:`score`.
+    ignore : int, optional
+        Truth value of unlabelled pixels, left out of every measure.
+    tolerance : float
+        Boundary tolerance in pixels, as in :func:`boundary_f1`.
+
+    Returns
+    -------
+    report : dict
+        What :func:`score` returns, plus ``boundary`` (precision, recall, f1),
+        ``unmatched`` (predicted labels that found no class of their own),
+        ``unmatched_share`` (the fraction of scored pixels they cover), and
+        ``table`` with ``columns``: the confusion matrix over the classes with,
+        when some labels matched no class, one more column for their pixels
+        (named ``"no class"``).
+
+    Examples
+    --------
+    >>> truth = np.array([[1, 1, 2, 2]])
+    >>> r = evaluate(np.array([[5, 6, 7, 7]]), truth, tolerance=0)
+    >>> r["iou"], r["unmatched"], r["columns"], r["table"].tolist()
+    (0.75, [6], [1, 2, 'no class'], [[1, 0, 1], [0, 2, 0]])
+    """
+    result = score(pred, truth, match=match, ignore=ignore)
+    pred, truth = _check_pair(pred, truth)
+    result["boundary"] = boundary_f1(pred, truth, tolerance=tolerance, ignore=ignore)
+    mapping = result["mapping"] or {}
+    classes = result["classes"]
+    unmatched = sorted(p for p, t in mapping.items() if t not in classes)
+    keep = truth != ignore if ignore is not None else np.ones(truth.shape, bool)
+    result["unmatched"] = unmatched
+    result["unmatched_share"] = float(np.isin(pred[keep], unmatched).mean()) if unmatched else 0.0
+    result["table"], result["columns"] = result["confusion"], list(classes)
+    if unmatched:
+        lost = mapping[unmatched[0]]
+        renamed = apply_mapping(pred, mapping)
+        result["table"] = confusion_matrix(renamed[keep], truth[keep],
+                                           labels=list(classes) + [lost])[:-1]
+        result["columns"] = list(classes) + ["no class"]
+    return result
+
+
 def binary_scores(pred, truth, *, positive: int = 1) -> dict:
     """IoU, Dice, precision, recall and accuracy of one foreground class.
 
@@ -482,7 +597,7 @@ def binary_scores(pred, truth, *, positive: int = 1) -> dict:
 # --------------------------------------------------------------------------
 
 
-def boundary_f1(pred, truth, *, tolerance: float = 2) -> dict:
+def boundary_f1(pred, truth, *, tolerance: float = 2, ignore: int | None = None) -> dict:
     """Precision, recall and F1 of region boundaries within a pixel tolerance.
 
     Boundaries are :func:`skimage.segmentation.find_boundaries` with
@@ -500,6 +615,9 @@ def boundary_f1(pred, truth, *, tolerance: float = 2) -> dict:
     tolerance : float
         Largest Euclidean distance, in pixels, at which a boundary pixel still
         counts as found. ``0`` asks for the very same pixels.
+    ignore : int, optional
+        A truth value for unlabelled pixels: boundaries inside them, and the
+        border of the unlabelled area itself, are left out on both sides.
 
     Returns
     -------
@@ -531,6 +649,11 @@ def boundary_f1(pred, truth, *, tolerance: float = 2) -> dict:
         raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
     pred_edges = find_boundaries(pred, connectivity=1, mode="thick")
     truth_edges = find_boundaries(truth, connectivity=1, mode="thick")
+    if ignore is not None:
+        # Unlabelled pixels tell nothing about borders; nor does their own edge.
+        left_out = ndimage.binary_dilation(truth == ignore)
+        pred_edges &= ~left_out
+        truth_edges &= ~left_out
     n_pred, n_truth = int(pred_edges.sum()), int(truth_edges.sum())
     if n_pred == 0 or n_truth == 0:
         same = float(n_pred == n_truth)

@@ -22,7 +22,10 @@ from typing import Any, Callable, Literal, Sequence
 import numpy as np
 
 __all__ = [
+    "OFFERS",
+    "FileChoice",
     "Param",
+    "format_value",
     "MethodSpec",
     "Segmentation",
     "register",
@@ -54,7 +57,11 @@ class Segmentation:
     params : dict
         The full resolved parameter set (defaults filled in).
     extras : dict
-        Method-specific results: thresholds, centres, EM history, ...
+        Method-specific results: thresholds, centres, EM history, ... (the keys a
+        method offers are listed in its spec's ``offers``, see :data:`OFFERS`).
+    notes : tuple of str
+        Plain-words facts about this result the method wants a person to read
+        (the threshold it picked, the model it chose, what that model's card measured).
     elapsed_s : float
         Wall-clock seconds the method took.
 
@@ -70,6 +77,7 @@ class Segmentation:
     method: str = ""
     params: dict = field(default_factory=dict)
     extras: dict = field(default_factory=dict)
+    notes: tuple = ()
     elapsed_s: float = 0.0
 
     @property
@@ -79,19 +87,43 @@ class Segmentation:
 
 
 @dataclass(frozen=True)
-class Param:
-    """One parameter of a method, declared as data.
+class FileChoice:
+    """A choice parameter that also takes a file the user brings (their own model).
 
-    ``kind`` is ``"int"``, ``"float"``, ``"choice"`` or ``"bool"``. Numbers live in
-    ``[low, high]``; ``log`` asks the UI for a logarithmic slider; ``step`` is the
-    slider step. A ``choice`` takes one of ``choices``; with ``paths=True`` it also
-    takes the path of an existing file (a user's own model checkpoint).
-    ``when=(name, values)`` says the parameter only matters while the choice
-    parameter ``name`` has one of ``values`` (the app hides it otherwise).
+    The app offers ``"your own file…"`` beside the listed choices and saves the
+    upload (with an optional ``companion`` file of the same stem, such as a
+    checkpoint's card) to a private folder; the saved path becomes the value.
 
     Examples
     --------
-    >>> p = Param("k", "int", 3, low=2, high=12, help="Number of clusters.")
+    >>> FileChoice("Checkpoint", ("pt",)).types
+    ('pt',)
+    """
+
+    label: str
+    types: tuple[str, ...]
+    help: str = ""
+    companion_label: str = ""
+    companion_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a method, declared as data.
+
+    ``label`` is the short human name the app shows on the widget; the code
+    ``name`` stays in the help text, the CLI's ``--set name=value`` and exported
+    scripts. ``kind`` is ``"int"``, ``"float"``, ``"choice"`` or ``"bool"``.
+    Numbers live in ``[low, high]``; ``log`` asks the UI for a logarithmic
+    slider; ``step`` is the slider step. A ``choice`` takes one of ``choices``;
+    with ``file`` set it also takes the path of an existing file (a user's own
+    model checkpoint). ``groups`` names subsets of the choices (``(("global",
+    (...)),)``). ``when=(name, values)`` says the parameter only matters while
+    the choice parameter ``name`` has one of ``values`` (the app hides it otherwise).
+
+    Examples
+    --------
+    >>> p = Param("k", "int", 3, label="Clusters", low=2, high=12, help="Number of clusters.")
     >>> p.validate("5")
     5
     >>> p.validate(40)
@@ -103,16 +135,20 @@ class Param:
     name: str
     kind: Kind
     default: Any
+    label: str = ""
     low: float | None = None
     high: float | None = None
     step: float | None = None
     choices: tuple = ()
     log: bool = False
     help: str = ""
-    paths: bool = False
+    file: FileChoice | None = None
     when: tuple | None = None
+    groups: tuple = ()
 
     def __post_init__(self) -> None:
+        if not self.label:
+            raise ValueError(f"Param {self.name!r}: give it a short human label for the app")
         if self.kind not in ("int", "float", "choice", "bool"):
             raise ValueError(f"Param {self.name!r}: unknown kind {self.kind!r}")
         if self.kind in ("int", "float") and (self.low is None or self.high is None):
@@ -121,8 +157,60 @@ class Param:
             raise ValueError(f"Param {self.name!r}: a choice needs choices")
         if self.log and (self.low is None or self.low <= 0):
             raise ValueError(f"Param {self.name!r}: a log scale needs low > 0")
+        for group, members in self.groups:
+            if not set(members) <= set(self.choices):
+                raise ValueError(f"Param {self.name!r}: group {group!r} names values that are "
+                                 "not among its choices")
         # The default must itself be valid: a spec that contradicts itself is a bug.
         self.validate(self.default)
+
+    def group(self, name: str) -> tuple:
+        """The choices in the group called ``name``.
+
+        Examples
+        --------
+        >>> Param("a", "choice", "x", label="A", choices=("x", "y", "z"),
+        ...       groups=(("late", ("y", "z")),)).group("late")
+        ('y', 'z')
+        """
+        for group, members in self.groups:
+            if group == name:
+                return tuple(members)
+        raise KeyError(f"parameter {self.name!r} has no group {name!r}")
+
+    def grid(self, n: int = 49) -> list:
+        """Values for a slider over a log-scale parameter: a geometric grid from
+        ``low`` to ``high``, rounded to three significant digits, with the default.
+
+        Examples
+        --------
+        >>> p = Param("n", "int", 100, label="N", low=10, high=1000, log=True)
+        >>> g = p.grid(5)
+        >>> g[0], g[-1], 100 in g
+        (10, 1000, True)
+        """
+        raw = np.geomspace(self.low, self.high, n)
+        if self.kind == "int":
+            values = {int(round(v)) for v in raw} | {int(self.low), int(self.high),
+                                                     int(self.default)}
+        else:
+            values = {float(f"{v:.3g}") for v in raw} | {float(self.low), float(self.high),
+                                                         float(self.default)}
+        return sorted(v for v in values if self.low <= v <= self.high)
+
+    def slider_step(self) -> float:
+        """The step of a slider over this number: ``step``, or about a hundredth
+        of the range, rounded down to a power of ten.
+
+        Examples
+        --------
+        >>> Param("a", "float", 0.5, label="A", low=0.0, high=1.0).slider_step()
+        0.01
+        """
+        if self.step:
+            return float(self.step)
+        span = self.high - self.low
+        return 10.0 ** math.floor(math.log10(span / 100)) if span > 0 else 0.01
 
     def validate(self, value: Any) -> Any:
         """Coerce ``value`` to this parameter's kind and check its range.
@@ -149,9 +237,9 @@ class Param:
             for c in self.choices:
                 if str(c) == text:
                     return c
-            if self.paths and Path(text).expanduser().is_file():
+            if self.file is not None and Path(text).expanduser().is_file():
                 return text
-            extra = " or the path of an existing file" if self.paths else ""
+            extra = " or the path of an existing file" if self.file is not None else ""
             raise ValueError(
                 f"parameter {name!r} must be one of {', '.join(map(str, self.choices))}{extra}; "
                 f"got {value!r}"
@@ -175,6 +263,23 @@ class Param:
         return number
 
 
+def format_value(value: Any) -> str:
+    """A parameter value as a person reads it.
+
+    Examples
+    --------
+    >>> format_value(0.123456), format_value(12000.0), format_value("lab")
+    ('0.1235', '1.2e+04', 'lab')
+    """
+    if isinstance(value, float):
+        if value == 0:
+            return "0"
+        if abs(value) >= 1000 or abs(value) < 0.001:
+            return f"{value:.3g}"
+        return f"{value:.4g}"
+    return str(value)
+
+
 def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
@@ -194,6 +299,13 @@ class MethodSpec:
         The method works on intensity; a colour image is reduced to gray first.
     func : callable
         The implementation, ``func(image, *, [seeds,] **params) -> Segmentation``.
+    offers : tuple of str
+        What its results hold beyond labels, from :data:`OFFERS` (pages ask this
+        instead of testing method names; the contract test checks it).
+    settings_notes : callable or None
+        ``settings_notes(image, params) -> list[str]``: what these settings will do,
+        in plain words, before the method runs (the classes of the chosen model);
+        raises ``ValueError`` where they cannot run.
 
     Examples
     --------
@@ -213,10 +325,26 @@ class MethodSpec:
     seeds: SeedUse
     gray_only: bool
     func: Callable[..., Segmentation] = dataclasses.field(repr=False, compare=False)
+    offers: tuple[str, ...] = ()
+    settings_notes: Callable[[np.ndarray, dict], list] | None = dataclasses.field(
+        default=None, repr=False, compare=False)
 
     @property
     def takes_seeds(self) -> bool:
         return self.seeds != "none"
+
+    def describe_settings(self, image: np.ndarray, params: dict) -> list[str]:
+        """Plain-words notes on what ``params`` will do on ``image``, before running;
+        ``ValueError`` in words where they cannot run.
+
+        Examples
+        --------
+        >>> get_method("kmeans").describe_settings(np.zeros((4, 4, 1), np.float32), {})
+        []
+        """
+        if self.settings_notes is None:
+            return []
+        return list(self.settings_notes(check_image(image), self.resolve(params)))
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -250,6 +378,19 @@ class MethodSpec:
 
 _REGISTRY: dict[str, MethodSpec] = {}
 
+#: What a method's results may hold beyond labels, and where. A spec's ``offers``
+#: names these; pages and figures ask for them instead of a method's name.
+OFFERS = {
+    "thresholds": "extras['thresholds']: gray value(s) where the method cut the histogram "
+                  "(with extras['threshold_map'] a threshold per pixel, local thresholds)",
+    "centres": "extras['centres'] (k, F) in the feature space extras['features']",
+    "mixture": "extras['weights'], ['means'], ['covariances'] of Gaussians in extras['features']",
+    "history": "extras['history']: the state at every iteration, for stepping through",
+    "probabilities": "probabilities (H, W, K): how sure the method is of each label",
+    "classes": "extras['classes']: names of labels 1..K",
+    "model_card": "extras['card_metrics']: what the model's card measured on held-out data",
+}
+
 
 def register(
     name: str,
@@ -259,6 +400,8 @@ def register(
     seeds: SeedUse = "none",
     gray_only: bool = False,
     description: str | None = None,
+    offers: Sequence[str] = (),
+    settings_notes: Callable[[np.ndarray, dict], list] | None = None,
 ):
     """Add a method to the registry.
 
@@ -269,7 +412,7 @@ def register(
     Examples
     --------
     >>> @register("doc_example_invert", label="Inverted halves", params=(
-    ...     Param("level", "float", 0.5, low=0.0, high=1.0),))
+    ...     Param("level", "float", 0.5, label="Level", low=0.0, high=1.0),))
     ... def invert(image, *, level):
     ...     'Label dark pixels 2 and bright pixels 1.'
     ...     return Segmentation(labels=np.where(image[:, :, 0] > level, 1, 2))
@@ -290,7 +433,12 @@ def register(
             seeds=seeds,
             gray_only=gray_only,
             func=func,
+            offers=tuple(offers),
+            settings_notes=settings_notes,
         )
+        unknown = sorted(set(spec.offers) - set(OFFERS))
+        if unknown:
+            raise ValueError(f"method {name!r} offers {unknown}; known offers: {', '.join(OFFERS)}")
         _REGISTRY[name] = spec
 
         @functools.wraps(func)
@@ -303,9 +451,28 @@ def register(
     return decorate
 
 
+@functools.cache  # once per process; a failed import is retried on the next call
 def _load_builtin_methods() -> None:
-    # Importing the package registers every built-in method exactly once.
-    import segcore.methods  # noqa: F401
+    # Import every module of segcore.methods; each registers its methods on import.
+    # Found in the folder, not listed: a new file registers itself. The families in
+    # segcore.methods.ORDER come first (the app's order), the rest alphabetically.
+    import importlib
+    import pkgutil
+
+    import segcore.methods as package
+
+    found = {info.name for info in pkgutil.iter_modules(package.__path__)
+             if not info.name.startswith("_")}
+    order = tuple(getattr(package, "ORDER", ()))
+    names = [n for n in order if n in found] + sorted(found.difference(order))
+    for name in names:
+        importlib.import_module(f"{package.__name__}.{name}")
+    # A method module imported earlier on its own (`from segcore.methods.clustering import
+    # ...`) registered out of turn: put the built-ins back in this order, the rest after.
+    rank = {f"{package.__name__}.{name}": i for i, name in enumerate(names)}
+    specs = sorted(_REGISTRY.values(), key=lambda s: rank.get(s.func.__module__, len(rank)))
+    _REGISTRY.clear()
+    _REGISTRY.update((s.name, s) for s in specs)
 
 
 def list_methods() -> list[MethodSpec]:

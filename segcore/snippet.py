@@ -1,17 +1,69 @@
-"""Python code that reproduces a segmentation with segcore.
+"""What a result is exported as: Python code that reproduces it with segcore, and
+a JSON-ready record of how it was made.
 
-The app offers this snippet next to every result, so what a user found by moving
-sliders can be rerun in a script, a notebook or a batch job.
+The app offers both next to every result, so what a user found by moving sliders
+can be rerun in a script, a notebook or a batch job.
 """
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from segcore.registry import get_method
+import numpy as np
+
+from segcore.registry import Segmentation, get_method
 from segcore.synthetic import SAMPLES
 
-__all__ = ["reproduce_snippet"]
+__all__ = ["reproduce_snippet", "result_record", "jsonable"]
+
+
+def jsonable(value: Any, *, max_items: int = 64) -> Any:
+    """``value`` with numpy scalars and arrays made plain for :func:`json.dumps`;
+    arrays of more than ``max_items`` values become a short description.
+
+    Examples
+    --------
+    >>> jsonable({"k": np.int32(3), "c": np.array([0.5, 1.0]), "big": np.zeros((9, 9))})
+    {'k': 3, 'c': [0.5, 1.0], 'big': '<array (9, 9) float64>'}
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v, max_items=max_items) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, max_items=max_items) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist() if value.size <= max_items else f"<array {value.shape} {value.dtype}>"
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def result_record(seg: Segmentation, *, image: str, image_shape: tuple[int, int],
+                  seeds: Sequence[tuple[int, int, int]] | None = None) -> dict:
+    """How ``seg`` was made, as a JSON-ready dict: the image and its size, the
+    size the method worked on (the full image, or a preview of it), the method,
+    every parameter, the seeds (in the worked-on coordinates), the region count
+    and the run time.
+
+    Examples
+    --------
+    >>> seg = Segmentation(labels=np.ones((50, 100), np.int32), method="kmeans", params={"k": 2})
+    >>> result_record(seg, image="a.png", image_shape=(100, 200))["worked_on"]
+    'preview 100 x 50'
+    >>> result_record(seg, image="a.png", image_shape=(50, 100))["worked_on"]
+    'full image'
+    """
+    h, w = seg.labels.shape
+    full = (h, w) == tuple(image_shape)
+    return {
+        "image": image,
+        "image_size": {"height": int(image_shape[0]), "width": int(image_shape[1])},
+        "worked_on": "full image" if full else f"preview {w} x {h}",
+        "method": seg.method,
+        "params": jsonable(seg.params),
+        "seeds": [list(map(int, s)) for s in seeds] if seeds else None,
+        "n_regions": seg.n_regions,
+        "elapsed_s": round(seg.elapsed_s, 4),
+    }
 
 
 def reproduce_snippet(
@@ -64,7 +116,7 @@ def reproduce_snippet(
     <BLANKLINE>
     image = segcore.load_image('coins.png')
     seg = segcore.segment(image, 'threshold', algorithm='otsu', level=0.5, classes=3,
-                          window_size=31, k=0.2, offset=0.0)
+                          window_size=31, std_weight=0.2, offset=0.0)
     print(seg.n_regions, 'regions in', round(seg.elapsed_s, 3), 's')
     with open('labels.png', 'wb') as f:
         f.write(encode_labels_png(seg.labels))

@@ -1,6 +1,6 @@
 """Generated images with exact ground truth.
 
-Every sample is made from a seed, so the same call always gives the same image,
+Every sample is made from a random seed (``rng``), so the same call always gives the same image,
 and its ground truth is known exactly because the image is drawn from it. These
 are the samples the app may ship besides scikit-image's bundled images.
 """
@@ -62,7 +62,7 @@ def two_regions(shape: tuple[int, int] = (64, 64), *, low: float = 0.2, high: fl
     return Sample("two regions", _finish(image), truth, "Two flat halves; any method should split them.")
 
 
-def shapes(shape: tuple[int, int] = (192, 256), *, seed: int = 0) -> Sample:
+def shapes(shape: tuple[int, int] = (192, 256), *, rng: int = 0) -> Sample:
     """A gray background with a disc, a rectangle and a triangle in three gray levels.
 
     Truth: background ``1``; objects numbered by their gray level ``2..4``.
@@ -73,7 +73,7 @@ def shapes(shape: tuple[int, int] = (192, 256), *, seed: int = 0) -> Sample:
     >>> int(s.truth.max())
     4
     """
-    rng = np.random.default_rng(seed)
+    gen = np.random.default_rng(rng)
     h, w = shape
     truth = np.ones((h, w), np.int32)
     rr, cc = draw.disk((h * 0.35, w * 0.28), min(h, w) * 0.2, shape=shape)
@@ -83,12 +83,12 @@ def shapes(shape: tuple[int, int] = (192, 256), *, seed: int = 0) -> Sample:
     rr, cc = draw.polygon([h * 0.1, h * 0.45, h * 0.45], [w * 0.75, w * 0.6, w * 0.92], shape=shape)
     truth[rr, cc] = 4
     levels = np.array([0.0, 0.15, 0.45, 0.7, 0.9])
-    image = levels[truth] + rng.normal(0, 0.02, shape)
+    image = levels[truth] + gen.normal(0, 0.02, shape)
     return Sample("shapes", _finish(image), truth,
                   "Three flat shapes on a dark background; classes by gray level.")
 
 
-def blobs(shape: tuple[int, int] = (192, 192), *, n: int = 12, seed: int = 0) -> Sample:
+def blobs(shape: tuple[int, int] = (192, 192), *, n: int = 12, rng: int = 0) -> Sample:
     """Round bright cells on a dark background, some touching: figure/ground truth.
 
     Examples
@@ -97,19 +97,19 @@ def blobs(shape: tuple[int, int] = (192, 192), *, n: int = 12, seed: int = 0) ->
     >>> sorted(np.unique(s.truth).tolist())
     [1, 2]
     """
-    rng = np.random.default_rng(seed)
+    gen = np.random.default_rng(rng)
     h, w = shape
     truth = np.ones((h, w), np.int32)
     r = min(h, w) / 12
     for _ in range(n):
-        cy, cx = rng.uniform(r, h - r), rng.uniform(r, w - r)
-        rr, cc = draw.disk((cy, cx), rng.uniform(0.7, 1.3) * r, shape=shape)
+        cy, cx = gen.uniform(r, h - r), gen.uniform(r, w - r)
+        rr, cc = draw.disk((cy, cx), gen.uniform(0.7, 1.3) * r, shape=shape)
         truth[rr, cc] = 2
-    image = np.where(truth == 2, 0.75, 0.25) + rng.normal(0, 0.03, shape)
+    image = np.where(truth == 2, 0.75, 0.25) + gen.normal(0, 0.03, shape)
     return Sample("blobs", _finish(image), truth, "Bright round cells, some touching.")
 
 
-def noisy(shape: tuple[int, int] = (192, 192), *, sigma: float = 0.2, seed: int = 0) -> Sample:
+def noisy(shape: tuple[int, int] = (192, 192), *, sigma: float = 0.2, rng: int = 0) -> Sample:
     """The blobs with strong Gaussian noise: global thresholds start to fail.
 
     Examples
@@ -117,14 +117,14 @@ def noisy(shape: tuple[int, int] = (192, 192), *, sigma: float = 0.2, seed: int 
     >>> noisy((32, 32)).image.dtype
     dtype('float32')
     """
-    base = blobs(shape, seed=seed)
-    rng = np.random.default_rng(seed + 1)
-    image = base.image[:, :, 0] + rng.normal(0, sigma, shape)
+    base = blobs(shape, rng=rng)
+    gen = np.random.default_rng(rng + 1)
+    image = base.image[:, :, 0] + gen.normal(0, sigma, shape)
     return Sample("noisy blobs", _finish(image), base.truth,
                   f"Blobs with Gaussian noise (sigma {sigma:g}); smoothing or spatial methods help.")
 
 
-def low_contrast(shape: tuple[int, int] = (192, 192), *, seed: int = 0) -> Sample:
+def low_contrast(shape: tuple[int, int] = (192, 192), *, rng: int = 0) -> Sample:
     """Blobs only 0.08 brighter than the background, under an illumination ramp.
 
     A single global threshold cannot separate them; local thresholds can.
@@ -135,17 +135,17 @@ def low_contrast(shape: tuple[int, int] = (192, 192), *, seed: int = 0) -> Sampl
     >>> float(s.image.max()) <= 1.0
     True
     """
-    base = blobs(shape, seed=seed)
-    rng = np.random.default_rng(seed + 2)
+    base = blobs(shape, rng=rng)
+    gen = np.random.default_rng(rng + 2)
     h, w = shape
     ramp = np.linspace(0.2, 0.7, w)[None, :] * np.ones((h, 1))
-    image = ramp + 0.08 * (base.truth == 2) + rng.normal(0, 0.01, shape)
+    image = ramp + 0.08 * (base.truth == 2) + gen.normal(0, 0.01, shape)
     image = filters.gaussian(image, sigma=0.5)
     return Sample("low contrast", _finish(image), base.truth,
                   "Faint blobs under uneven lighting; try a local threshold.")
 
 
-def colour_shapes(shape: tuple[int, int] = (192, 256), *, seed: int = 0) -> Sample:
+def colour_shapes(shape: tuple[int, int] = (192, 256), *, rng: int = 0) -> Sample:
     """The shapes sample in colour, with equal brightness for two of the shapes,
     so that only colour separates them.
 
@@ -154,10 +154,10 @@ def colour_shapes(shape: tuple[int, int] = (192, 256), *, seed: int = 0) -> Samp
     >>> colour_shapes().image.shape
     (192, 256, 3)
     """
-    base = shapes(shape, seed=seed)
-    rng = np.random.default_rng(seed + 3)
+    base = shapes(shape, rng=rng)
+    gen = np.random.default_rng(rng + 3)
     palette = np.array([[0, 0, 0], [0.15, 0.2, 0.25], [0.8, 0.25, 0.2], [0.25, 0.6, 0.3], [0.9, 0.85, 0.3]])
-    image = palette[base.truth] + rng.normal(0, 0.02, shape + (3,))
+    image = palette[base.truth] + gen.normal(0, 0.02, shape + (3,))
     return Sample("colour shapes", _finish(image), base.truth,
                   "Coloured shapes; the red and green ones differ in hue more than in brightness.")
 

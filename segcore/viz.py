@@ -6,14 +6,12 @@ return ``plotly.graph_objects.Figure``. Nothing here draws on screen.
 
 from __future__ import annotations
 
-import colorsys
-
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from skimage.segmentation import find_boundaries
 
-from segcore.color import to_gray
+from segcore.color import label_palette, to_gray
 from segcore.registry import Segmentation
 
 __all__ = [
@@ -22,6 +20,11 @@ __all__ = [
     "overlay",
     "boundaries",
     "error_map",
+    "error_legend",
+    "hex_colour",
+    "display_rgb",
+    "label_names",
+    "histogram_marks",
     "to_uint8",
     "to_rgb",
     "before_after",
@@ -31,27 +34,12 @@ __all__ = [
     "ERROR_COLORS",
 ]
 
-# True positive, false positive, false negative: colour-blind-safe (Okabe-Ito).
-ERROR_COLORS = {"tp": (0.0, 0.62, 0.45), "fp": (0.84, 0.37, 0.0), "fn": (0.0, 0.45, 0.70)}
-
-
-def label_palette(n: int) -> np.ndarray:
-    """``(n + 1, 3) float32`` colours: row 0 (unlabelled) black, rows ``1..n`` spread
-    around the hue circle by the golden ratio, so neighbouring labels differ and a
-    label keeps its colour whatever ``n`` is.
-
-    Examples
-    --------
-    >>> p = label_palette(3)
-    >>> p.shape, p[0].tolist()
-    ((4, 3), [0.0, 0.0, 0.0])
-    """
-    out = np.zeros((n + 1, 3), np.float32)
-    for i in range(1, n + 1):
-        hue = (0.13 + (i - 1) * 0.618033988749895) % 1.0
-        sat, val = (0.65, 0.95) if i % 2 else (0.8, 0.75)
-        out[i] = colorsys.hsv_to_rgb(hue, sat, val)
-    return out
+# Found, wrongly marked, missed, wrong object class: colour-blind-safe (Okabe-Ito),
+# indexed like segcore.metrics.ERROR_KINDS[1:].
+ERROR_COLORS = {"tp": (0.0, 0.62, 0.45), "fp": (0.84, 0.37, 0.0), "fn": (0.0, 0.45, 0.70),
+                "wrong": (0.8, 0.47, 0.65)}
+#: Longest side of the pictures :func:`display_rgb` makes for a screen.
+DISPLAY_SIDE = 900
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
@@ -157,39 +145,138 @@ def before_after(image: np.ndarray, labels: np.ndarray, *, position: float,
     return out
 
 
-def error_map(pred: np.ndarray, truth: np.ndarray, *, image: np.ndarray | None = None) -> np.ndarray:
-    """Where a binary prediction agrees with the truth: true positives, false positives
-    and false negatives in :data:`ERROR_COLORS`; true negatives show the dimmed image
-    (or black).
+def error_map(kinds: np.ndarray, *, image: np.ndarray | None = None) -> np.ndarray:
+    """Colour a map of :func:`segcore.metrics.error_kinds`: found, wrongly marked,
+    missed and other-label pixels in :data:`ERROR_COLORS`; correct background shows
+    the dimmed image (or black).
 
     Examples
     --------
-    >>> m = error_map(np.array([[1, 1, 0]]), np.array([[1, 0, 1]]))
-    >>> [tuple(round(float(v), 2) for v in px) for px in m[0]]
-    [(0.0, 0.62, 0.45), (0.84, 0.37, 0.0), (0.0, 0.45, 0.7)]
+    >>> m = error_map(np.array([[1, 2, 3, 4]]))
+    >>> [hex_colour(px) for px in m[0]]
+    ['#009e73', '#d65e00', '#0073b2', '#cc78a6']
     """
-    pred, truth = np.asarray(pred).astype(bool), np.asarray(truth).astype(bool)
-    if pred.shape != truth.shape:
-        raise ValueError(f"prediction {pred.shape} and truth {truth.shape} differ in size")
-    out = np.zeros(pred.shape + (3,), np.float32)
+    kinds = np.asarray(kinds)
+    out = np.zeros(kinds.shape + (3,), np.float32)
     if image is not None:
-        out[:] = 0.35 * to_rgb(image)
-    out[pred & truth] = ERROR_COLORS["tp"]
-    out[pred & ~truth] = ERROR_COLORS["fp"]
-    out[~pred & truth] = ERROR_COLORS["fn"]
+        rgb = to_rgb(image)
+        if rgb.shape[:2] != kinds.shape:
+            raise ValueError(f"image {rgb.shape[:2]} and error map {kinds.shape} differ in size")
+        out[:] = 0.35 * rgb
+    for value, name in enumerate(("tp", "fp", "fn", "wrong"), start=1):
+        out[kinds == value] = ERROR_COLORS[name]
     return out
 
 
-def _hex(rgb) -> str:
+def error_legend(kinds: np.ndarray | None = None) -> str:
+    """An HTML line naming the colours of :func:`error_map` (only those present
+    in ``kinds``, when given).
+
+    Examples
+    --------
+    >>> error_legend(np.array([[0, 1]]))
+    "<span style='color:#009e73'>&#9632;</span> found"
+    """
+    words = {"tp": "found", "fp": "wrongly marked (object where the truth has background)",
+             "fn": "missed (background where the truth has an object)",
+             "wrong": "other label (another object class, or a region matched to no class)"}
+    present = None if kinds is None else set(np.unique(kinds).tolist())
+    return " &nbsp; ".join(
+        f"<span style='color:{hex_colour(ERROR_COLORS[name])}'>&#9632;</span> {words[name]}"
+        for value, name in enumerate(words, start=1) if present is None or value in present)
+
+
+def hex_colour(rgb) -> str:
+    """An RGB triple in [0, 1] as a ``#rrggbb`` string.
+
+    Examples
+    --------
+    >>> hex_colour((1.0, 0.5, 0.0))
+    '#ff8000'
+    """
     return "#%02x%02x%02x" % tuple(int(round(float(v) * 255)) for v in rgb)
 
 
-def histogram_figure(image: np.ndarray, seg: Segmentation | None = None, *, bins: int = 128) -> go.Figure:
-    """Histogram of gray values with what the method decided drawn on it.
+def display_rgb(image: np.ndarray, *, side: int = DISPLAY_SIDE) -> np.ndarray:
+    """A ``uint8`` RGB picture for a screen, no larger than ``side`` pixels on its
+    longer side; small images are enlarged by whole pixels so that a browser does
+    not blur their labels.
 
-    Thresholds become vertical lines; k-means centres (on gray features) dashed
-    lines; a GMM on gray values adds each weighted component's density curve.
-    Otherwise, when ``seg`` has labels, the histogram is stacked by label colour.
+    Examples
+    --------
+    >>> display_rgb(np.zeros((2000, 1000, 1), np.float32), side=900).shape
+    (900, 450, 3)
+    >>> display_rgb(np.zeros((10, 20, 3), np.float32), side=900).shape
+    (300, 600, 3)
+    """
+    from segcore.io import preview
+
+    rgb = to_rgb(image)
+    h, w = rgb.shape[:2]
+    factor = (side * 2 // 3) // max(h, w)
+    if factor >= 2:
+        rgb = np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+    elif max(h, w) > side:
+        scale = side / max(h, w)
+        shape = (max(1, round(h * scale)), max(1, round(w * scale)))
+        rgb = preview(rgb, max_pixels=shape[0] * shape[1])
+    return to_uint8(rgb)
+
+
+def label_names(seg: Segmentation) -> list[str]:
+    """A name for each label of ``seg``'s probabilities: the class names where the
+    method gives them (``extras["classes"]``), else ``label 1..K``.
+
+    Examples
+    --------
+    >>> label_names(Segmentation(labels=np.ones((2, 2), np.int32),
+    ...                          probabilities=np.ones((2, 2, 2), np.float32)))
+    ['label 1', 'label 2']
+    """
+    k = seg.probabilities.shape[2] if seg.probabilities is not None else int(seg.labels.max())
+    classes = seg.extras.get("classes")
+    if classes and len(classes) == k:
+        return [f"{i + 1}: {name}" for i, name in enumerate(classes)]
+    return [f"label {i + 1}" for i in range(k)]
+
+
+def histogram_marks(seg: Segmentation | None) -> list[str]:
+    """What :func:`histogram_figure` draws for ``seg`` beside the gray-value
+    histogram, in plain words (one phrase each), so a caption never promises
+    more than the figure shows.
+
+    Thresholds (``extras["thresholds"]``, without a per-pixel map) are red lines;
+    cluster centres on gray features (``extras["centres"]``) dashed lines; a
+    Gaussian mixture on gray features (``extras["means"]`` ...) its components'
+    curves. Otherwise the histogram is stacked by label colour (up to 12 labels).
+
+    Examples
+    --------
+    >>> histogram_marks(Segmentation(labels=np.ones((2, 2), np.int32),
+    ...                              extras={"thresholds": [0.5]}))
+    ['the threshold as a red line']
+    """
+    if seg is None:
+        return []
+    extras = seg.extras
+    gray = extras.get("features") == "gray"
+    marks = []
+    thresholds = extras.get("thresholds", [])
+    if thresholds and "threshold_map" not in extras:
+        marks.append("the threshold" + ("s as red lines" if len(thresholds) > 1 else
+                                        " as a red line"))
+    if "centres" in extras and gray:
+        marks.append("the cluster centres as dashed lines")
+    if "means" in extras and "covariances" in extras and gray:
+        marks.append("each Gaussian component, weighted, as a curve")
+    if not thresholds and seg.n_regions <= 12:
+        marks.append("the pixels of each label stacked in its colour")
+    return marks
+
+
+def histogram_figure(image: np.ndarray, seg: Segmentation | None = None, *, bins: int = 128) -> go.Figure:
+    """Histogram of gray values with what the method decided drawn on it, as
+    :func:`histogram_marks` says.
 
     Examples
     --------
@@ -197,42 +284,44 @@ def histogram_figure(image: np.ndarray, seg: Segmentation | None = None, *, bins
     >>> fig.data[0].type
     'bar'
     """
-    gray = to_gray(np.asarray(image, np.float32) if np.ndim(image) == 3 else np.asarray(image, np.float32))
+    gray = to_gray(np.asarray(image, np.float32))
     edges = np.linspace(0, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     width = edges[1] - edges[0]
     fig = go.Figure()
+    marks = histogram_marks(seg)
     extras = seg.extras if seg is not None else {}
-    stacked = seg is not None and not extras.get("thresholds") and seg.n_regions <= 12
-    if stacked:
+    if any("stacked" in m for m in marks):
         palette = label_palette(int(seg.labels.max()))
         for lab in np.unique(seg.labels):
             counts, _ = np.histogram(gray[seg.labels == lab], bins=edges)
             name = "unlabelled" if lab == 0 else f"label {lab}"
-            fig.add_bar(x=centres, y=counts, width=width, name=name, marker_color=_hex(palette[lab]),
-                        marker_line_width=0)
+            fig.add_bar(x=centres, y=counts, width=width, name=name,
+                        marker_color=hex_colour(palette[lab]), marker_line_width=0)
         fig.update_layout(barmode="stack")
     else:
         counts, _ = np.histogram(gray, bins=edges)
         fig.add_bar(x=centres, y=counts, width=width, name="pixels", marker_color="#7f7f7f",
                     marker_line_width=0)
-    for t in extras.get("thresholds", []) if "threshold_map" not in extras else []:
-        fig.add_vline(x=t, line_color="#d62728", line_width=2,
-                      annotation_text=f"{t:.3f}", annotation_position="top")
-    if seg is not None and seg.method == "kmeans" and extras.get("features") == "gray":
-        for c in extras["centres"][:, 0]:
+    if any("threshold" in m for m in marks):
+        for t in extras["thresholds"]:
+            fig.add_vline(x=t, line_color="#d62728", line_width=2,
+                          annotation_text=f"{t:.3f}", annotation_position="top")
+    if any("centres" in m for m in marks):
+        for c in np.asarray(extras["centres"])[:, 0]:
             fig.add_vline(x=float(c), line_dash="dash", line_color="#1f77b4")
-    if seg is not None and seg.method == "gmm" and extras.get("features") == "gray":
+    if any("Gaussian" in m for m in marks):
         n = gray.size
         xs = np.linspace(0, 1, 400)
         palette = label_palette(len(extras["weights"]))
         covs = np.asarray(extras["covariances"]).reshape(-1)
         if covs.size == 1:  # tied: one shared variance
             covs = np.repeat(covs, len(extras["weights"]))
-        for i, (w, m, v) in enumerate(zip(extras["weights"], extras["means"][:, 0], covs)):
+        for i, (w, m, v) in enumerate(zip(extras["weights"], np.asarray(extras["means"])[:, 0],
+                                          covs)):
             density = w * np.exp(-(xs - m) ** 2 / (2 * v)) / np.sqrt(2 * np.pi * v)
             fig.add_scatter(x=xs, y=density * n * width, mode="lines", name=f"component {i + 1}",
-                            line=dict(color=_hex(palette[i + 1]), width=3))
+                            line=dict(color=hex_colour(palette[i + 1]), width=3))
     fig.update_layout(xaxis_title="gray value", yaxis_title="pixels", bargap=0,
                       margin=dict(l=10, r=10, t=30, b=10), height=300,
                       legend=dict(orientation="h", y=1.12))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -482,14 +483,15 @@ def test_upload_move_slider_see_overlay_change_download_mask(page, tmp_path):
 
     # A method parameter: a manual threshold above every gray value leaves one region.
     page.locator("[data-testid='stMain'] [data-testid='stSelectbox']",
-                 has_text="algorithm").click()
+                 has_text="Algorithm").click()
     page.get_by_role("option", name="manual", exact=True).click()
+    # The parameters line under the result names each by its label and code name.
     page.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']",
-                 has_text="algorithm = manual").wait_for(timeout=RESULT_MS)
+                 has_text="Algorithm (algorithm) = manual").wait_for(timeout=RESULT_MS)
     wait_idle(page)
     assert metric(page, "Regions") == "2"
     src_before, _ = fetch_picture(page, result_picture(page))
-    assert move_slider(page, "level", "End") == "1.00"
+    assert move_slider(page, "Threshold (gray value)", "End") == "1.00"
     wait_src_change(page, src_before)
     page.locator("[data-testid='stMetric']", has_text="Regions").locator(
         "[data-testid='stMetricValue']", has_text="1").wait_for(timeout=RESULT_MS)
@@ -525,3 +527,116 @@ def test_bad_upload_says_so_and_the_app_carries_on(page, tmp_path):
     blobs_png(good)
     upload_image(page, good)
     assert_no_error(page, "Image page after a good upload following a bad one")
+
+
+#: The classroom: how many visitors open the link of a fresh server at once, and
+#: where each one goes (most the link itself, two a page's own address).
+CLASS_PATHS = ["/", "/", "/segment", "/", "/", "/evaluate", "/", "/"]
+#: Titles each path shows in its h1.
+CLASS_TITLES = {"/": "SegLab", "/segment": "Segment", "/evaluate": "Evaluate"}
+#: Milliseconds for the whole class to get its pages: 2 cores, 8 first runs.
+CLASS_MS = 120_000
+#: The frontend's main bundle (index.<hash>.js, not the preloaded index.esm.<hash>.js).
+MAIN_BUNDLE = re.compile(r"/static/js/index\.[A-Za-z0-9_-]+\.js$")
+#: File names that Streamlit's legacy multipage mode offered as pages when pages/ held
+#: scripts (the app's pages now live in pages/lab/ and pages/learn/).
+RAW_PAGE_FILES = ("app", "common", "home", "compare", "evaluate", "segment")
+
+
+def test_a_class_opening_a_fresh_server_at_once_all_get_the_app(browser):
+    # A teacher starts the app and says "everyone open the link": the server's very
+    # first script runs are many at once. Each visitor must get the app (its page,
+    # its navigation, its sidebar), none an error, none Streamlit's legacy listing
+    # of the files in pages/, whatever a concurrent first run is still importing.
+    log_name = "streamlit-classroom.log"
+    log_path = ARTIFACTS / log_name
+    with streamlit_server(log_name) as url:
+        contexts, tabs = [], []
+        try:
+            for _ in CLASS_PATHS:
+                ctx = browser.new_context(viewport=VIEWPORT)
+                ctx.set_default_timeout(CLASS_MS)
+                contexts.append(ctx)
+            # The barrier: every page's request for the frontend's main bundle is held
+            # until all of them have asked, then all are answered at one moment, so
+            # the eight WebSockets open, and the eight first runs start, together.
+            held = []
+            for ctx in contexts:
+                ctx.route(MAIN_BUNDLE, lambda route: held.append(route))
+            opened = {}
+            for i, (ctx, path) in enumerate(zip(contexts, CLASS_PATHS)):
+                tab = ctx.new_page()
+                tab.page_errors = []
+                tab.on("pageerror", lambda err, tab=tab: tab.page_errors.append(str(err)))
+                tab.on("websocket", lambda ws, i=i: opened.setdefault(i, time.monotonic()))
+                tabs.append(tab)
+            for tab, path in zip(tabs, CLASS_PATHS):
+                tab.goto(url + path, wait_until="commit", timeout=FIRST_LOAD_MS)
+            deadline = time.monotonic() + CLASS_MS / 1000
+            while len(held) < len(tabs):  # Playwright answers the routes while it waits
+                assert time.monotonic() < deadline, (
+                    f"only {len(held)} of {len(tabs)} pages asked for the frontend's "
+                    f"bundle:\n{_log_tail(log_path)}")
+                tabs[0].wait_for_timeout(50)
+            released = time.monotonic()
+            for route in held:
+                route.continue_()
+            for ctx in contexts:
+                ctx.unroute(MAIN_BUNDLE)
+
+            problems = []
+            for i, (tab, path) in enumerate(zip(tabs, CLASS_PATHS), start=1):
+                who = f"session {i} ({path})"
+                left = max(1_000, int((deadline - time.monotonic()) * 1000))
+                try:
+                    wait_idle(tab, timeout=left)
+                except Exception as exc:  # noqa: BLE001  (reported with the others)
+                    state = tab.evaluate("""() => { const a = document.querySelector(
+                        "[data-testid='stApp']"); return a && [
+                        a.getAttribute('data-test-connection-state'),
+                        a.getAttribute('data-test-script-state')].join(' '); }""")
+                    problems.append(f"{who}: not idle in time (state {state}): "
+                                    f"{str(exc).splitlines()[0]}")
+                    continue
+                text = tab.locator("[data-testid='stApp']").inner_text()
+                exceptions = tab.locator("[data-testid='stException']")
+                if exceptions.count():
+                    problems.append(f"{who}: exception shown: "
+                                    f"{exceptions.first.inner_text()[:500]!r}")
+                if "This app has encountered an error" in text:
+                    problems.append(f"{who}: 'This app has encountered an error'")
+                # Each link's text is its icon's name (a ligature), then the page's name.
+                links = [t.strip() for t in
+                         tab.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
+                raw = [link for link in links
+                       if link.split()[-1:] and link.split()[-1] in RAW_PAGE_FILES]
+                if raw or len(links) != len(PAGES) or not all(
+                        link.endswith(name) for link, (name, _) in zip(links, PAGES)):
+                    problems.append(f"{who}: the sidebar should list the app's pages "
+                                    f"{[n for n, _ in PAGES]}, it shows {links}")
+                h1 = tab.locator("[data-testid='stMain'] h1").all_inner_texts()
+                if not any(CLASS_TITLES[path] in t for t in h1):
+                    problems.append(f"{who}: title {CLASS_TITLES[path]!r} missing, "
+                                    f"h1s are {h1}")
+                if tab.page_errors:
+                    problems.append(f"{who}: JavaScript errors {tab.page_errors}")
+            took = time.monotonic() - released
+            for i, tab in enumerate(tabs, start=1):
+                try:
+                    screenshot(tab, f"classroom-{i}")
+                except Exception as exc:  # noqa: BLE001  (a picture is not the verdict)
+                    problems.append(f"session {i}: no screenshot: {exc}")
+            spread = (max(opened.values()) - min(opened.values())) if opened else None
+            log_text = log_path.read_text(errors="replace") if log_path.exists() else ""
+            for word in ("Traceback", "ImportError"):
+                if word in log_text:
+                    problems.append(f"server log contains {word!r}")
+            assert not problems, (
+                f"{len(problems)} problem(s) with {len(tabs)} visitors opening a fresh "
+                f"server at once (WebSockets opened within "
+                f"{'?' if spread is None else f'{spread:.2f}'} s, all idle after "
+                f"{took:.1f} s):\n  " + "\n  ".join(problems)
+                + f"\n--- server log ({log_name}), tail:\n{_log_tail(log_path, 60)}")
+        finally:
+            for ctx in contexts:
+                ctx.close()

@@ -55,9 +55,15 @@ def test_score_prints_measures(tmp_path, capsys):
     truth = synthetic.two_regions((20, 20)).truth.astype(np.uint8)
     Image.fromarray(truth).save(tmp_path / "t.png")
     Image.fromarray(3 - truth).save(tmp_path / "p.png")  # swapped labels
-    assert main(["score", str(tmp_path / "p.png"), str(tmp_path / "t.png")]) == 0
+    assert main(["score", str(tmp_path / "p.png"), str(tmp_path / "t.png"), "--match", "none"]) == 0
     assert "IoU 0.0000" in capsys.readouterr().out
-    assert main(["score", str(tmp_path / "p.png"), str(tmp_path / "t.png"), "--match", "hungarian"]) == 0
+    # Hungarian matching is the default, as in segcore.metrics.score and the app.
+    assert main(["score", str(tmp_path / "p.png"), str(tmp_path / "t.png")]) == 0
+    assert "IoU 1.0000" in capsys.readouterr().out
+    over = np.repeat(np.arange(1, 5, dtype=np.uint8), 5)[None].repeat(20, 0)  # 4 stripes
+    Image.fromarray(over).save(tmp_path / "o.png")
+    assert main(["score", str(tmp_path / "o.png"), str(tmp_path / "t.png"),
+                 "--match", "majority"]) == 0
     assert "IoU 1.0000" in capsys.readouterr().out
 
 

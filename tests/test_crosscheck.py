@@ -16,7 +16,7 @@ from segcore.methods.threshold import GLOBAL
 
 @pytest.fixture
 def gray_image():
-    return synthetic.noisy((48, 56), sigma=0.05, seed=4).image
+    return synthetic.noisy((48, 56), sigma=0.05, rng=4).image
 
 
 @pytest.mark.parametrize("algorithm", [a for a in GLOBAL if a != "minimum"])
@@ -34,7 +34,7 @@ def test_multiotsu_matches_skimage(gray_image):
 
 
 def test_sauvola_matches_skimage(gray_image):
-    seg = segment(gray_image, "threshold", algorithm="sauvola", window_size=15, k=0.3)
+    seg = segment(gray_image, "threshold", algorithm="sauvola", window_size=15, std_weight=0.3)
     tmap = filters.threshold_sauvola(gray_image[:, :, 0], window_size=15, k=0.3)
     np.testing.assert_array_equal(seg.labels == 2, gray_image[:, :, 0] > tmap)
 
@@ -52,7 +52,7 @@ def test_lloyd_matches_sklearn_from_the_same_start():
 
 def test_kmeans_partition_matches_sklearn():
     img = synthetic.colour_shapes((40, 48)).image
-    seg = segment(img, "kmeans", k=4, space="lab", seed=0)
+    seg = segment(img, "kmeans", k=4, space="lab", rng=0)
     x = pixel_features(img, "lab")
     init, _ = kmeans_plusplus(x, 4, random_state=0)
     ref = KMeans(4, init=init, n_init=1, algorithm="lloyd").fit(x).labels_.reshape(40, 48)
@@ -62,7 +62,7 @@ def test_kmeans_partition_matches_sklearn():
 
 
 def test_gmm_matches_one_sklearn_fit(gray_image):
-    seg = segment(gray_image, "gmm", k=2, space="gray", covariance_type="full", seed=0, max_iter=7)
+    seg = segment(gray_image, "gmm", k=2, space="gray", covariance_type="full", rng=0, max_iter=7)
     n = seg.extras["n_iter"]
     x = pixel_features(gray_image, "gray")
     ref = GaussianMixture(2, covariance_type="full", max_iter=n, random_state=0, reg_covar=1e-5,
@@ -92,7 +92,7 @@ def test_slic_matches_skimage():
 
 def test_watershed_with_seeds_matches_skimage(gray_image):
     seeds = [(5, 5, 1), (30, 30, 2), (40, 50, 3)]
-    seg = segment(gray_image, "watershed", seeds=seeds, smoothing=1.5, compactness=0.0)
+    seg = segment(gray_image, "watershed", seeds=seeds, sigma=1.5, regularity=0.0)
     markers = np.zeros(gray_image.shape[:2], np.int32)
     for r, c, lab in seeds:
         markers[r, c] = lab
@@ -116,7 +116,7 @@ def test_random_walker_matches_skimage(gray_image):
 
 
 def test_chan_vese_matches_skimage(gray_image):
-    seg = segment(gray_image, "chan_vese", mu=0.2, max_num_iter=40)
+    seg = segment(gray_image, "chan_vese", mu=0.2, max_iter=40)
     ref = segmentation.chan_vese(gray_image[:, :, 0].astype(np.float64), mu=0.2, max_num_iter=40)
     # Ours numbers the darker side 1; skimage gives True for the inside.
     same = (seg.labels == 2) == ref

@@ -20,6 +20,7 @@ from PIL import Image
 from skimage.transform import resize
 
 import segcore
+from segcore.color import label_palette
 from segcore.io import (
     ImageError,
     ImageInfo,
@@ -835,9 +836,17 @@ def test_save_png_rejects(array, message):
 
 def test_encode_labels_png_8bit_up_to_255():
     labels = np.array([[0, 1, 2], [255, 7, 0]], dtype=np.int32)
-    with Image.open(io.BytesIO(encode_labels_png(labels))) as png:
-        assert png.mode == "L"
+    data = encode_labels_png(labels)
+    with Image.open(io.BytesIO(data)) as png:
+        # A palette PNG: the values are the labels, an image viewer shows their colours.
+        assert png.mode == "P"
         np.testing.assert_array_equal(np.asarray(png), labels)
+        colours = np.asarray(png.convert("RGB"))
+    np.testing.assert_array_equal(colours[0, 1], np.round(label_palette(1)[1] * 255))
+    assert colours[0, 0].tolist() == [0, 0, 0]
+    truth, ignore, _ = load_mask(data, zero="ignore")
+    np.testing.assert_array_equal(truth, labels)
+    assert ignore == 0
 
 
 def test_encode_labels_png_16bit_above_255(rng):

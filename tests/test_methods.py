@@ -105,10 +105,10 @@ def test_seeds_are_respected(name, two_regions):
 
 
 @pytest.mark.parametrize("name", [m.name for m in list_methods()
-                                  if any(p.name == "seed" for p in m.params)])
-def test_same_seed_same_labels(name, blobs_image):
-    a = segment(blobs_image, name, seed=3)
-    b = segment(blobs_image, name, seed=3)
+                                  if any(p.name == "rng" for p in m.params)])
+def test_same_rng_same_labels(name, blobs_image):
+    a = segment(blobs_image, name, rng=3)
+    b = segment(blobs_image, name, rng=3)
     np.testing.assert_array_equal(a.labels, b.labels)
 
 
@@ -226,3 +226,75 @@ def test_conditional_params_point_at_real_choices(name):
             other, values = p.when
             choice = spec.param(other)
             assert choice.kind == "choice" and set(values) <= set(choice.choices), p.name
+
+
+# --------------------------------------------------------------------------- one name per idea
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_params_are_the_functions_keywords_with_human_labels(name):
+    import inspect
+
+    spec = segcore.get_method(name)
+    keywords = {k for k, v in inspect.signature(spec.func).parameters.items()
+                if v.kind == v.KEYWORD_ONLY} - {"seeds", "progress"}
+    assert [p.name for p in spec.params] and keywords == {p.name for p in spec.params}
+    for p in spec.params:
+        # A label a person reads: not the code name, no underscores, short.
+        assert p.label and "_" not in p.label and p.label != p.name, (name, p.name)
+        assert len(p.label) <= 40 and p.help, (name, p.name)
+    assert ("seeds" in inspect.signature(spec.func).parameters) == spec.takes_seeds
+
+
+def test_one_name_one_meaning_across_methods():
+    """A parameter name shared by methods is one idea: the same kind and label (the
+    range may differ where a method needs it to, e.g. spectral's graph needs 50 nodes)."""
+    seen = {}
+    for spec in list_methods():
+        for p in spec.params:
+            if p.name in seen:
+                first = seen[p.name]
+                assert (p.kind, p.label) == (first.kind, first.label), p.name
+            seen.setdefault(p.name, p)
+    # The names that used to mean two things, or two names for one thing.
+    for gone in ("seed", "smoothing", "max_num_iter", "markers", "paths"):
+        assert gone not in seen, gone
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_results_hold_what_the_spec_offers(name, two_regions):
+    image, truth = two_regions
+    spec = segcore.get_method(name)
+    seg = segment(image, name, seeds=_seeds_for(spec, truth.shape),
+                  **KNOWN_ANSWER.get(name, {}))
+    assert set(spec.offers) <= set(segcore.registry.OFFERS)
+    where = {"thresholds": ["thresholds"], "centres": ["centres", "features"],
+             "mixture": ["weights", "means", "covariances", "features"], "history": ["history"],
+             "classes": ["classes"], "model_card": ["card_metrics"]}
+    for offer in spec.offers:
+        if offer == "probabilities":
+            assert seg.probabilities is not None, name
+        else:
+            assert all(key in seg.extras for key in where[offer]), (name, offer)
+    if "probabilities" not in spec.offers:
+        assert seg.probabilities is None, f"{name} gives probabilities but does not offer them"
+    assert all(isinstance(n, str) and n for n in seg.notes)
+
+
+def test_readme_method_table_lists_every_method():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = re.findall(r"^\| `([a-z_]+)`(?:, `([a-z_]+)`)? \|", readme, re.M)
+    documented = {n for row in table for n in row if n}
+    assert documented == set(METHODS), "the README's method table and list_methods() differ"
+
+
+def test_benchmark_grids_name_real_parameters():
+    from benchmarks.bsds import GRIDS
+
+    for name, grid in GRIDS.items():
+        spec = segcore.get_method(name)
+        for param, values in grid.items():
+            assert [spec.param(param).validate(v) for v in values] == list(values), (name, param)

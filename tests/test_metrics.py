@@ -87,7 +87,7 @@ def sklearn_scores(pred, truth, classes):
 @pytest.mark.parametrize("seed, shape, n_classes", CASES)
 def test_score_matches_sklearn_macro_averages(seed, shape, n_classes):
     pred, truth = noisy_pair(seed, shape, n_classes)
-    result = metrics.score(pred, truth)
+    result = metrics.score(pred, truth, match="none")
     classes = sorted(set(np.unique(truth)) | set(np.unique(pred)))
     assert result["classes"] == classes
     assert n_classes - 1 in result["classes"]  # absent from pred, still averaged
@@ -114,7 +114,7 @@ def test_score_matches_sklearn_macro_averages(seed, shape, n_classes):
 @pytest.mark.parametrize("seed, shape, n_classes", CASES[:2])
 def test_score_ignore_scores_only_the_kept_pixels(seed, shape, n_classes):
     pred, truth = noisy_pair(seed, shape, n_classes + 1)
-    result = metrics.score(pred, truth, ignore=0)
+    result = metrics.score(pred, truth, match="none", ignore=0)
     keep = truth != 0
     classes = sorted((set(np.unique(truth[keep])) | set(np.unique(pred[keep]))) - {0})
     assert result["classes"] == classes
@@ -133,7 +133,7 @@ def test_hungarian_recovers_a_relabelled_truth(seed):
     for name in ("iou", "dice", "precision", "recall", "accuracy"):
         assert matched[name] == 1.0
     assert matched["mapping"] == {int(names[c]): c for c in range(4)}
-    plain = metrics.score(pred, truth)
+    plain = metrics.score(pred, truth, match="none")
     assert plain["iou"] == 0.0 and plain["accuracy"] == 0.0
 
 
@@ -566,7 +566,7 @@ def test_bool_masks_are_label_images():
     truth[:3] = True
     pred = np.zeros((6, 6), bool)
     pred[:4] = True
-    assert metrics.score(pred, truth)["accuracy"] == pytest.approx(30 / 36)
+    assert metrics.score(pred, truth, match="none")["accuracy"] == pytest.approx(30 / 36)
     np.testing.assert_array_equal(
         metrics.confusion_matrix(pred, truth), [[12, 6], [0, 18]]
     )

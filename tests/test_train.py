@@ -180,6 +180,18 @@ def test_data_that_is_not_the_dataset_is_named(tmp_path, capsys):
         in capsys.readouterr().err
 
 
+def test_checkpoints_go_to_the_shipped_folder_by_default(capsys):
+    """``--out`` defaults to segcore/nn/models/, where the package data the app reads live."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "default: the shipped models' folder, segcore/nn/models/" in help_text
+    from segcore.nn.models import shipped_dir
+    assert shipped_dir().resolve() == ROOT / "segcore" / "nn" / "models"
+    assert (ROOT / "models" / "train.py").is_file()
+    assert not list((ROOT / "models").glob("*.pt")), "checkpoints belong in segcore/nn/models/"
+
+
 def _train(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "models.train", "--task", "membrane", "--data", str(data),
            "--out", str(out), "--iters", "3", "--base", "4", "--threads", "1", *extra]

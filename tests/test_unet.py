@@ -11,9 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
-import segcore.methods.unet  # noqa: F401  (registers "unet" until methods/__init__ imports it)
 from segcore import segment
 from segcore.nn.infer import load_model, predict, read_card
+from segcore.nn.models import BUILTIN_MODELS, model_file, models_dir, shipped_dir
 from segcore.nn.unet import UNet, UNetConfig
 
 
@@ -268,8 +268,34 @@ def test_checkpoint_without_card_says_what_it_needs(tmp_path, image):
 
 
 def test_unknown_model_name(image):
-    with pytest.raises(ValueError, match="must be one of membrane, horse or the path"):
+    with pytest.raises(ValueError, match="must be one of .*membrane, horse or the path"):
         segment(image, "unet", model="zebra")
+
+
+def test_shipped_models_are_package_data(monkeypatch):
+    """The checkpoints and cards live in segcore/nn/models/, found via importlib.resources."""
+    monkeypatch.delenv("SEGLAB_MODELS", raising=False)
+    folder = Path(__file__).resolve().parents[1] / "segcore" / "nn" / "models"
+    assert shipped_dir().resolve() == folder
+    assert models_dir() == shipped_dir()
+    for name in BUILTIN_MODELS:
+        for suffix in (".pt", ".json"):
+            assert model_file(name, suffix).resolve() == folder / f"{name}{suffix}"
+
+
+def test_seglab_models_points_elsewhere(tmp_path, monkeypatch, image):
+    """``SEGLAB_MODELS`` names a folder that replaces the shipped one."""
+    for suffix in (".pt", ".json"):
+        (tmp_path / f"membrane{suffix}").write_bytes(model_file("membrane", suffix).read_bytes())
+    card = json.loads((tmp_path / "membrane.json").read_text())
+    card["classes"] = ["wall", "inside"]
+    (tmp_path / "membrane.json").write_text(json.dumps(card))
+    monkeypatch.setenv("SEGLAB_MODELS", str(tmp_path))
+    assert models_dir() == tmp_path
+    assert segment(image, "unet", model="membrane").extras["classes"] == ["wall", "inside"]
+    monkeypatch.setenv("SEGLAB_MODELS", str(tmp_path / "empty"))
+    with pytest.raises(ValueError, match="shipped model 'membrane' is missing"):
+        segment(image, "unet", model="membrane")
 
 
 # ---------------------------------------------------------------- the shipped membrane model

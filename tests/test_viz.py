@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segcore import segment, synthetic, viz
+from segcore import metrics, segment, synthetic, viz
 
 
 def test_overlay_blends_only_labelled_pixels():
@@ -34,13 +34,18 @@ def test_palette_is_stable_and_distinct():
 
 
 def test_error_map_colours():
-    truth = np.array([[1, 1, 0, 0]])
-    pred = np.array([[1, 0, 1, 0]])
-    out = viz.error_map(pred, truth)
+    truth = np.array([[2, 2, 1, 1, 3]])
+    pred = np.array([[2, 1, 2, 1, 2]])
+    kinds = metrics.error_kinds(pred, truth, positive=[2, 3])
+    assert kinds.tolist() == [[1, 3, 2, 0, 4]]
+    out = viz.error_map(kinds)
     np.testing.assert_allclose(out[0, 0], viz.ERROR_COLORS["tp"])
     np.testing.assert_allclose(out[0, 1], viz.ERROR_COLORS["fn"])
     np.testing.assert_allclose(out[0, 2], viz.ERROR_COLORS["fp"])
     np.testing.assert_allclose(out[0, 3], 0)
+    np.testing.assert_allclose(out[0, 4], viz.ERROR_COLORS["wrong"])
+    assert "other label" in viz.error_legend(kinds) and "missed" in viz.error_legend(kinds)
+    assert "other label" not in viz.error_legend(kinds[:, :4])
 
 
 def test_histogram_draws_thresholds_and_gmm_curves():

@@ -5,21 +5,19 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.cluster import kmeans_plusplus
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
 
-from segcore.color import SPACES, to_gray, to_space
+from segcore.color import to_gray, to_space
+from segcore.methods._params import RNG, SPACE
 from segcore.registry import Param, Segmentation, register
 
 # Fitting on a random subset keeps large images interactive; every pixel is
 # still labelled by its nearest centre / most likely component.
 FIT_PIXELS = 40_000
 
-K = Param("k", "int", 3, low=2, high=12, help="Number of clusters.")
-SPACE = Param("space", "choice", "lab", choices=SPACES,
-              help="Colour space the pixels are compared in (a gray image has only gray).")
-SEED = Param("seed", "int", 0, low=0, high=2**31 - 1, help="Seed of the random start; the same seed gives the same labels.")
+K = Param("k", "int", 3, label="Clusters (k)", low=2, high=12,
+          help="How many groups of pixels to make.")
+MAX_ITER = Param("max_iter", "int", 100, label="Most iterations", low=1, high=500, log=True,
+                 help="The method stops after this many steps even if it has not settled.")
 
 
 def pixel_features(image: np.ndarray, space: str, xy_weight: float = 0.0) -> np.ndarray:
@@ -41,10 +39,27 @@ def pixel_features(image: np.ndarray, space: str, xy_weight: float = 0.0) -> np.
     return feats
 
 
-def _fit_subset(n: int, seed: int) -> np.ndarray:
+def _fit_subset(n: int, rng: int) -> np.ndarray:
     if n <= FIT_PIXELS:
         return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, FIT_PIXELS, replace=False))
+    return np.sort(np.random.default_rng(rng).choice(n, FIT_PIXELS, replace=False))
+
+
+def squared_distances(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """``(N, k)`` squared Euclidean distances from every row of ``x`` to every centre.
+
+    Examples
+    --------
+    >>> squared_distances(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0]])).ravel()
+    array([ 0., 25.])
+    """
+    return (x ** 2).sum(1)[:, None] - 2 * x @ centres.T + (centres ** 2).sum(1)[None, :]
+
+
+def _nearest(x: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, float]:
+    d = squared_distances(x, centres)
+    assign = d.argmin(1)
+    return assign, float(np.maximum(d[np.arange(len(x)), assign], 0).sum())
 
 
 def _intensity_order(weights: np.ndarray, gray: np.ndarray) -> np.ndarray:
@@ -73,12 +88,9 @@ def lloyd(x: np.ndarray, centres: np.ndarray, *, max_iter: int = 100, tol: float
     centres = centres.astype(np.float64).copy()
     k = len(centres)
     history = []
-    x_sq = (x ** 2).sum(1)
     threshold = tol * float(np.var(x, axis=0).mean())
     for _ in range(max_iter):
-        d = x_sq[:, None] - 2 * x @ centres.T + (centres ** 2).sum(1)[None, :]
-        assign = d.argmin(1)
-        inertia = float(np.maximum(d[np.arange(len(x)), assign], 0).sum())
+        assign, inertia = _nearest(x, centres)
         history.append({"centres": centres.copy(), "inertia": inertia})
         counts = np.bincount(assign, minlength=k)
         sums = np.stack([np.bincount(assign, weights=x[:, f], minlength=k) for f in range(x.shape[1])], 1)
@@ -88,20 +100,18 @@ def lloyd(x: np.ndarray, centres: np.ndarray, *, max_iter: int = 100, tol: float
         centres = new
         if shift <= threshold:
             break
-    d = x_sq[:, None] - 2 * x @ centres.T + (centres ** 2).sum(1)[None, :]
-    assign = d.argmin(1)
-    inertia = float(np.maximum(d[np.arange(len(x)), assign], 0).sum())
+    assign, inertia = _nearest(x, centres)
     return centres, assign, inertia, history
 
 
-@register("kmeans", label="K-means clustering", params=(
+@register("kmeans", label="K-means clustering", offers=("centres", "history"), params=(
     K, SPACE,
-    Param("xy_weight", "float", 0.0, low=0.0, high=2.0, step=0.05,
-          help="Weight of pixel position: higher keeps clusters spatially compact."),
-    Param("max_iter", "int", 100, low=1, high=500, log=True, help="Most Lloyd iterations."),
-    SEED,
+    Param("xy_weight", "float", 0.0, label="Weight of position", low=0.0, high=2.0, step=0.05,
+          help="How much a pixel's place counts beside its colour: higher keeps clusters "
+               "spatially compact, 0 ignores where pixels are."),
+    MAX_ITER, RNG,
 ))
-def kmeans(image, *, k, space, xy_weight, max_iter, seed):
+def kmeans(image, *, k, space, xy_weight, max_iter, rng):
     """Group pixels into ``k`` clusters of similar colour (Lloyd's k-means, k-means++ start).
 
     Labels ``1..k`` are ordered by the mean intensity of their pixels.
@@ -120,13 +130,14 @@ def kmeans(image, *, k, space, xy_weight, max_iter, seed):
     """
     h, w = image.shape[:2]
     x = pixel_features(image, space, xy_weight)
-    fit = x[_fit_subset(len(x), seed)]
+    fit = x[_fit_subset(len(x), rng)]
     if len(np.unique(fit, axis=0)) < k:
         raise ValueError(f"the image has fewer than {k} distinct colours; lower k")
-    init, _ = kmeans_plusplus(fit, k, random_state=seed)
+    from sklearn.cluster import kmeans_plusplus  # scikit-learn loads when a method needs it
+
+    init, _ = kmeans_plusplus(fit, k, random_state=rng)
     centres, _, inertia, history = lloyd(fit, init, max_iter=max_iter)
-    d = (x ** 2).sum(1)[:, None] - 2 * x @ centres.T + (centres ** 2).sum(1)[None, :]
-    assign = d.argmin(1)
+    assign, _ = _nearest(x, centres)
     order = _intensity_order(np.eye(k)[assign], to_gray(image).ravel())
     rank = np.empty(k, np.int32)
     rank[order] = np.arange(1, k + 1)
@@ -139,14 +150,16 @@ def kmeans(image, *, k, space, xy_weight, max_iter, seed):
     )
 
 
-@register("gmm", label="Gaussian mixture (EM)", params=(
+@register("gmm", label="Gaussian mixture (EM)", offers=("mixture", "history", "probabilities"),
+          params=(
     K, SPACE,
-    Param("covariance_type", "choice", "full", choices=("full", "tied", "diag", "spherical"),
-          help="Shape of each Gaussian: full ellipsoids, one shared shape, axis-aligned, or round."),
-    Param("max_iter", "int", 100, low=1, high=500, log=True, help="Most EM iterations."),
-    SEED,
+    Param("covariance_type", "choice", "full", label="Shape of each Gaussian",
+          choices=("full", "tied", "diag", "spherical"),
+          help="full: any ellipse; tied: one ellipse shared by all; diag: ellipses along the "
+               "axes; spherical: circles."),
+    MAX_ITER, RNG,
 ))
-def gmm(image, *, k, space, covariance_type, max_iter, seed):
+def gmm(image, *, k, space, covariance_type, max_iter, rng):
     """Fit a mixture of ``k`` Gaussians to pixel colours by expectation-maximisation.
 
     ``probabilities`` are the posteriors (H, W, k); labels are the most likely
@@ -169,12 +182,15 @@ def gmm(image, *, k, space, covariance_type, max_iter, seed):
     """
     h, w = image.shape[:2]
     x = pixel_features(image, space)
-    fit = x[_fit_subset(len(x), seed)]
+    fit = x[_fit_subset(len(x), rng)]
     if len(np.unique(fit, axis=0)) < k:
         raise ValueError(f"the image has fewer than {k} distinct colours; lower k")
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+
     # One EM step per fit() call (warm start) so every iteration can be recorded.
     model = GaussianMixture(k, covariance_type=covariance_type, max_iter=1, warm_start=True,
-                            random_state=seed, reg_covar=1e-5)
+                            random_state=rng, reg_covar=1e-5)
     history, previous, converged = [], -np.inf, False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # expected: one step per call

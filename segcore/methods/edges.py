@@ -8,20 +8,22 @@ from skimage import feature, filters, measure, morphology
 from skimage.segmentation import relabel_sequential
 
 from segcore.color import to_gray
+from segcore.methods._params import blur_param
 from segcore.registry import Param, Segmentation, register
 
 OPERATORS = {"sobel": filters.sobel, "prewitt": filters.prewitt, "scharr": filters.scharr}
 
 
-def edge_map(gray: np.ndarray, operator: str, *, sigma: float, level: float) -> np.ndarray:
-    """Boolean edge map: pixels whose gradient magnitude is above ``level`` times
+def edge_map(gray: np.ndarray, operator: str, *, sigma: float,
+             edge_fraction: float) -> np.ndarray:
+    """Boolean edge map: pixels whose gradient magnitude is above ``edge_fraction`` times
     the strongest gradient in the image (Canny: its high threshold, with half of
     it as the low one, and thin linked edges).
 
     Examples
     --------
     >>> g = np.zeros((10, 10), np.float32); g[:, 5:] = 1
-    >>> edge_map(g, "sobel", sigma=0, level=0.2)[5].nonzero()[0].tolist()
+    >>> edge_map(g, "sobel", sigma=0, edge_fraction=0.2)[5].nonzero()[0].tolist()
     [4, 5]
     """
     smooth = filters.gaussian(gray, sigma=sigma) if sigma > 0 else gray
@@ -30,29 +32,30 @@ def edge_map(gray: np.ndarray, operator: str, *, sigma: float, level: float) -> 
         strongest = float(np.hypot(ndi.sobel(smooth, 0), ndi.sobel(smooth, 1)).max())
         if strongest <= 0:
             return np.zeros(gray.shape, bool)
-        return feature.canny(gray, sigma=sigma, low_threshold=0.5 * level * strongest,
-                             high_threshold=level * strongest)
+        return feature.canny(gray, sigma=sigma, low_threshold=0.5 * edge_fraction * strongest,
+                             high_threshold=edge_fraction * strongest)
     magnitude = OPERATORS[operator](smooth)
     if magnitude.max() <= 0:
         return np.zeros(gray.shape, bool)
-    return magnitude > level * magnitude.max()
+    return magnitude > edge_fraction * magnitude.max()
 
 
 @register("edges", label="Edge-based regions", gray_only=True, params=(
-    Param("operator", "choice", "sobel", choices=("sobel", "prewitt", "scharr", "canny"),
+    Param("operator", "choice", "sobel", label="Edge detector",
+          choices=("sobel", "prewitt", "scharr", "canny"),
           help="How edges are found: a gradient operator, or Canny (thin, linked edges)."),
-    Param("sigma", "float", 1.0, low=0.0, high=5.0, step=0.1,
-          help="Gaussian blur (pixels) before looking for edges."),
-    Param("level", "float", 0.2, low=0.01, high=0.95, step=0.01,
+    blur_param(1.0, "looking for edges"),
+    Param("edge_fraction", "float", 0.2, label="Edge strength (fraction of strongest)",
+          low=0.01, high=0.95, step=0.01,
           help="A pixel is an edge where its gradient is above this fraction of the strongest "
                "gradient (Canny: the high threshold; half of it is the low one)."),
-    Param("close_gaps", "int", 1, low=0, high=10,
+    Param("close_gaps", "int", 1, label="Close gaps (pixels)", low=0, high=10,
           help="Thicken edges by this many pixels to close small gaps between them."),
-    Param("min_size", "int", 20, low=1, high=10000, log=True,
+    Param("min_size", "int", 20, label="Smallest region (pixels)", low=1, high=10000, log=True,
           help="Regions smaller than this (pixels) are dropped (become edge, label 0); "
                "the largest region is always kept."),
 ))
-def edges(image, *, operator, sigma, level, close_gaps, min_size):
+def edges(image, *, operator, sigma, edge_fraction, close_gaps, min_size):
     """Find edges, then call every connected area they enclose a region.
 
     Edge pixels are ``0``; regions are ``1..N``. ``extras["edges"]`` holds the edge map.
@@ -68,7 +71,7 @@ def edges(image, *, operator, sigma, level, close_gaps, min_size):
     2
     """
     gray = to_gray(image)
-    edge = edge_map(gray, operator, sigma=sigma, level=level)
+    edge = edge_map(gray, operator, sigma=sigma, edge_fraction=edge_fraction)
     if close_gaps > 0:
         edge = morphology.dilation(edge, morphology.disk(close_gaps))
     labels = measure.label(~edge, connectivity=1)

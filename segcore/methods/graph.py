@@ -5,17 +5,15 @@ from __future__ import annotations
 import numpy as np
 from skimage import graph as skgraph
 from skimage import segmentation
-from sklearn.cluster import SpectralClustering
 
-from segcore.color import SPACES, relabel_by_intensity, to_space
+from segcore.color import relabel_by_intensity, to_space
+from segcore.methods._params import RNG, SPACE, blur_param
 from segcore.registry import Param, Segmentation, register
 
-SPACE = Param("space", "choice", "lab", choices=SPACES,
-              help="Colour space the pixels are compared in (a gray image has only gray).")
-N_SEGMENTS = Param("n_segments", "int", 200, low=2, high=5000, log=True,
-                   help="About how many superpixels to make.")
-COMPACTNESS = Param("compactness", "float", 10.0, low=0.01, high=100.0, log=True,
-                    help="Higher gives squarer superpixels that follow colour less.")
+N_SEGMENTS = Param("n_segments", "int", 200, label="Superpixels (about)", low=2, high=5000,
+                   log=True, help="About how many superpixels to make.")
+COMPACTNESS = Param("compactness", "float", 10.0, label="Compactness", low=0.01, high=100.0,
+                    log=True, help="Higher gives squarer superpixels that follow colour less.")
 
 
 def _features(image, space):
@@ -33,11 +31,10 @@ def _slic(image, space, n_segments, compactness, sigma):
 
 
 @register("felzenszwalb", label="Felzenszwalb graph segmentation", params=(
-    Param("scale", "float", 100.0, low=1.0, high=5000.0, log=True,
+    Param("scale", "float", 100.0, label="Scale", low=1.0, high=5000.0, log=True,
           help="Higher prefers larger regions."),
-    Param("sigma", "float", 0.8, low=0.0, high=5.0, step=0.1,
-          help="Gaussian blur (pixels) before building the graph."),
-    Param("min_size", "int", 50, low=1, high=5000, log=True,
+    blur_param(0.8, "building the graph"),
+    Param("min_size", "int", 50, label="Smallest region (pixels)", low=1, high=5000, log=True,
           help="Regions smaller than this (pixels) are merged into a neighbour."),
     SPACE,
 ))
@@ -64,8 +61,7 @@ def felzenszwalb(image, *, scale, sigma, min_size, space):
 
 @register("slic", label="SLIC superpixels", params=(
     N_SEGMENTS, COMPACTNESS,
-    Param("sigma", "float", 1.0, low=0.0, high=5.0, step=0.1,
-          help="Gaussian blur (pixels) before clustering."),
+    blur_param(1.0, "clustering"),
     SPACE,
 ))
 def slic(image, *, n_segments, compactness, sigma, space):
@@ -88,17 +84,18 @@ def slic(image, *, n_segments, compactness, sigma, space):
 
 
 @register("spectral", label="Spectral clustering (region graph)", params=(
-    Param("k", "int", 4, low=2, high=20, help="Number of segments to make."),
+    Param("k", "int", 4, label="Clusters (k)", low=2, high=20,
+          help="How many segments to split the region graph into."),
     # The graph needs a fair number of nodes to split into k parts.
-    Param("n_segments", "int", 300, low=50, high=5000, log=True,
+    Param("n_segments", "int", 300, label="Superpixels (about)", low=50, high=5000, log=True,
           help="About how many superpixels form the graph's nodes."),
     COMPACTNESS,
-    Param("similarity_sigma", "float", 0.1, low=0.005, high=1.0, log=True,
-          help="How fast region similarity falls with colour difference."),
-    SPACE,
-    Param("seed", "int", 0, low=0, high=2**31 - 1, help="Seed of the spectral embedding's k-means."),
+    Param("similarity_sigma", "float", 0.1, label="Colour difference scale", low=0.005,
+          high=1.0, log=True,
+          help="How fast the link between two regions weakens as their colours differ."),
+    SPACE, RNG,
 ))
-def spectral(image, *, k, n_segments, compactness, similarity_sigma, space, seed):
+def spectral(image, *, k, n_segments, compactness, similarity_sigma, space, rng):
     """Spectral clustering of a region adjacency graph (the graph-theoretic view of
     segmentation, as normalized cuts): make SLIC superpixels, link neighbours with
     weight ``exp(-d^2 / sigma^2)`` of their mean-colour distance, then split the
@@ -134,7 +131,9 @@ def spectral(image, *, k, n_segments, compactness, similarity_sigma, space, seed
     # A tiny floor keeps the graph connected so the Laplacian's embedding is defined.
     affinity += 1e-6
     np.fill_diagonal(affinity, 0)
-    clusters = SpectralClustering(k, affinity="precomputed", random_state=seed,
+    from sklearn.cluster import SpectralClustering  # scikit-learn loads when needed
+
+    clusters = SpectralClustering(k, affinity="precomputed", random_state=rng,
                                   assign_labels="kmeans").fit_predict(affinity)
     labels, _ = relabel_by_intensity(clusters[superpixels - 1] + 1, image)
     return Segmentation(labels=labels, extras={"superpixels": superpixels, "n_superpixels": n})

@@ -13,9 +13,10 @@ from segcore.registry import Param, Segmentation, register
 
 
 @register("region_growing", label="Region growing", seeds="required", gray_only=True, params=(
-    Param("tolerance", "float", 0.1, low=0.0, high=1.0, step=0.005,
+    Param("tolerance", "float", 0.1, label="Tolerance (gray value)", low=0.0, high=1.0,
+          step=0.005,
           help="How far (in gray value) a pixel may be from its seed's value and still join."),
-    Param("connectivity", "choice", 4, choices=(4, 8),
+    Param("connectivity", "choice", 4, label="Neighbours", choices=(4, 8),
           help="Neighbours a region grows through: 4 (edges) or 8 (edges and corners)."),
 ))
 def region_growing(image, *, seeds, tolerance, connectivity):
@@ -54,10 +55,12 @@ def region_growing(image, *, seeds, tolerance, connectivity):
     return Segmentation(labels=labels)
 
 
-@register("random_walker", label="Random walker", seeds="optional", gray_only=True, params=(
-    Param("beta", "float", 130.0, low=1.0, high=10000.0, log=True,
+@register("random_walker", label="Random walker", seeds="optional", gray_only=True,
+          offers=("probabilities",), params=(
+    Param("beta", "float", 130.0, label="Edge strength (β)", low=1.0, high=10000.0, log=True,
           help="How strongly intensity edges stop the walkers; higher follows edges more tightly."),
-    Param("margin", "float", 0.5, low=0.0, high=0.95, step=0.05,
+    Param("margin", "float", 0.5, label="Sureness for automatic seeds", low=0.0, high=0.95,
+          step=0.05,
           help="Without seeds: how sure a pixel must be to seed a class. Pixels darker than the "
                "Otsu threshold by more than this fraction of the way to the darkest value seed "
                "the dark class, likewise for bright; the walkers decide the rest."),
@@ -119,16 +122,16 @@ def random_walker(image, *, seeds, beta, margin):
 
 
 @register("chan_vese", label="Chan-Vese active contour", gray_only=True, params=(
-    Param("mu", "float", 0.25, low=0.0, high=1.0, step=0.01,
+    Param("mu", "float", 0.25, label="Smoothness (μ)", low=0.0, high=1.0, step=0.01,
           help="Length penalty: higher gives smoother, shorter contours."),
-    Param("lambda1", "float", 1.0, low=0.1, high=10.0, log=True,
+    Param("lambda1", "float", 1.0, label="Inside uniformity (λ1)", low=0.1, high=10.0, log=True,
           help="Weight of how uniform the inside must be."),
-    Param("lambda2", "float", 1.0, low=0.1, high=10.0, log=True,
-          help="Weight of how uniform the outside must be."),
-    Param("max_num_iter", "int", 200, low=5, high=1000, log=True,
-          help="Most iterations of the level-set evolution."),
+    Param("lambda2", "float", 1.0, label="Outside uniformity (λ2)", low=0.1, high=10.0,
+          log=True, help="Weight of how uniform the outside must be."),
+    Param("max_iter", "int", 200, label="Most iterations", low=5, high=1000, log=True,
+          help="The contour stops moving after this many steps of the level-set evolution."),
 ))
-def chan_vese(image, *, mu, lambda1, lambda2, max_num_iter):
+def chan_vese(image, *, mu, lambda1, lambda2, max_iter):
     """Active contour without edges (Chan & Vese 2001): evolve a curve so that inside
     and outside are each as uniform in gray value as possible.
 
@@ -142,13 +145,13 @@ def chan_vese(image, *, mu, lambda1, lambda2, max_num_iter):
     Examples
     --------
     >>> img = np.zeros((16, 16, 1), np.float32); img[4:12, 4:12] = 1
-    >>> seg = chan_vese(img, max_num_iter=50)
+    >>> seg = chan_vese(img, max_iter=50)
     >>> seg.labels[8, 8], seg.labels[0, 0]
     (np.int32(2), np.int32(1))
     """
     gray = to_gray(image).astype(np.float64)
     inside, phi, energies = segmentation.chan_vese(
-        gray, mu=mu, lambda1=lambda1, lambda2=lambda2, max_num_iter=max_num_iter,
+        gray, mu=mu, lambda1=lambda1, lambda2=lambda2, max_num_iter=max_iter,
         extended_output=True)
     labels, _ = relabel_by_intensity(inside.astype(np.int32) + 1, image)
     return Segmentation(labels=labels, extras={"energies": [float(e) for e in energies],

@@ -46,26 +46,38 @@ def global_threshold(gray: np.ndarray, algorithm: str) -> float:
     return float(GLOBAL[algorithm](gray))
 
 
-@register("threshold", label="Threshold", gray_only=True, params=(
-    Param("algorithm", "choice", "otsu", choices=ALGORITHMS,
-          help="How the threshold is chosen: 'manual' uses level; otsu, li, yen, triangle, isodata, "
-               "mean and minimum pick one global value from the histogram; multiotsu picks several; "
-               "sauvola, niblack and gaussian-adaptive pick one per pixel from its neighbourhood."),
-    Param("level", "float", 0.5, low=0.0, high=1.0, step=0.01,
+def _threshold_notes(thresholds: list[float], algorithm: str, local: bool) -> tuple[str, ...]:
+    values = ", ".join(f"{t:.3f}" for t in thresholds)
+    if local:
+        return (f"{algorithm} picked a threshold for every pixel; their median is {values}.",)
+    plural = "s" if len(thresholds) > 1 else ""
+    return (f"Threshold{plural} ({algorithm}): {values} in gray values from 0 to 1.",)
+
+
+@register("threshold", label="Threshold", gray_only=True,
+          offers=("thresholds",), params=(
+    Param("algorithm", "choice", "otsu", label="Algorithm", choices=ALGORITHMS,
+          groups=(("global", tuple(GLOBAL) + ("multiotsu",)), ("local", LOCAL)),
+          help="How the threshold is chosen: 'manual' uses the level you set; otsu, li, yen, "
+               "triangle, isodata, mean and minimum pick one global value from the histogram; "
+               "multiotsu picks several; sauvola, niblack and gaussian-adaptive pick one per "
+               "pixel from its neighbourhood."),
+    Param("level", "float", 0.5, label="Threshold (gray value)", low=0.0, high=1.0, step=0.01,
           help="The threshold for 'manual' (gray value in [0, 1]).", when=("algorithm", ("manual",))),
-    Param("classes", "int", 3, low=2, high=5,
+    Param("classes", "int", 3, label="Classes", low=2, high=5,
           help="Number of classes for 'multiotsu'.", when=("algorithm", ("multiotsu",))),
-    Param("window_size", "int", 31, low=3, high=301, step=2,
+    Param("window_size", "int", 31, label="Window (pixels)", low=3, high=301, step=2,
           help="Side of the neighbourhood for local algorithms (odd, pixels).",
           when=("algorithm", LOCAL)),
-    Param("k", "float", 0.2, low=-1.0, high=1.0, step=0.01,
-          help="Weight of the local standard deviation (sauvola, niblack).",
-          when=("algorithm", ("sauvola", "niblack"))),
-    Param("offset", "float", 0.0, low=-0.5, high=0.5, step=0.005,
+    Param("std_weight", "float", 0.2, label="Weight of local contrast", low=-1.0, high=1.0,
+          step=0.01,
+          help="Weight of the local standard deviation (the k of Sauvola's and Niblack's "
+               "formulas).", when=("algorithm", ("sauvola", "niblack"))),
+    Param("offset", "float", 0.0, label="Offset", low=-0.5, high=0.5, step=0.005,
           help="Subtracted from the local Gaussian mean (gaussian-adaptive).",
           when=("algorithm", ("gaussian-adaptive",))),
 ))
-def threshold(image, *, algorithm, level, classes, window_size, k, offset):
+def threshold(image, *, algorithm, level, classes, window_size, std_weight, offset):
     """Split pixels by gray value at one or more thresholds.
 
     Labels are ordered by intensity: ``1`` below the threshold, ``2`` above
@@ -89,9 +101,9 @@ def threshold(image, *, algorithm, level, classes, window_size, k, offset):
         if window_size % 2 == 0:
             window_size += 1  # local filters need an odd window
         if algorithm == "sauvola":
-            tmap = filters.threshold_sauvola(gray, window_size=window_size, k=k)
+            tmap = filters.threshold_sauvola(gray, window_size=window_size, k=std_weight)
         elif algorithm == "niblack":
-            tmap = filters.threshold_niblack(gray, window_size=window_size, k=k)
+            tmap = filters.threshold_niblack(gray, window_size=window_size, k=std_weight)
         else:
             tmap = filters.threshold_local(gray, block_size=window_size, method="gaussian",
                                            offset=offset)
@@ -109,4 +121,5 @@ def threshold(image, *, algorithm, level, classes, window_size, k, offset):
         t = level if algorithm == "manual" else global_threshold(gray, algorithm)
         labels = np.where(gray > t, 2, 1)
         extras["thresholds"] = [float(t)]
-    return Segmentation(labels=labels.astype(np.int32), extras=extras)
+    notes = _threshold_notes(extras["thresholds"], algorithm, "threshold_map" in extras)
+    return Segmentation(labels=labels.astype(np.int32), extras=extras, notes=notes)

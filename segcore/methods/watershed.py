@@ -7,13 +7,14 @@ from scipy import ndimage as ndi
 from skimage import filters, measure, morphology, segmentation
 
 from segcore.color import to_gray
+from segcore.methods._params import blur_param
 from segcore.methods.threshold import global_threshold
 from segcore.registry import Param, Segmentation, register
 
 MARKERS = ("distance", "h-minima", "low-gradient")
 
 
-def auto_markers(gray: np.ndarray, gradient: np.ndarray, how: str, *, h: float) -> np.ndarray:
+def find_markers(gray: np.ndarray, gradient: np.ndarray, how: str, *, h: float) -> np.ndarray:
     """Markers for the watershed when the user gave no seeds.
 
     ``distance``: maxima of the distance transform of an Otsu foreground that stand
@@ -27,7 +28,7 @@ def auto_markers(gray: np.ndarray, gradient: np.ndarray, how: str, *, h: float) 
     Examples
     --------
     >>> g = np.zeros((20, 20), np.float32); g[5:15, 5:15] = 1
-    >>> m = auto_markers(g, filters.sobel(g), "distance", h=0.1)
+    >>> m = find_markers(g, filters.sobel(g), "distance", h=0.1)
     >>> int(m.max())
     2
     """
@@ -48,25 +49,25 @@ def auto_markers(gray: np.ndarray, gradient: np.ndarray, how: str, *, h: float) 
 
 
 @register("watershed", label="Watershed", seeds="optional", gray_only=True, params=(
-    Param("markers", "choice", "distance", choices=MARKERS,
+    Param("auto_markers", "choice", "distance", label="Markers without seeds", choices=MARKERS,
           help="Where floods start when you give no seeds: peaks of the distance to the background, "
                "deep minima of the gradient, or flat low-gradient areas."),
-    Param("h", "float", 0.05, low=0.001, high=0.5, log=True,
+    Param("h", "float", 0.05, label="Marker prominence (h)", low=0.001, high=0.5, log=True,
           help="How much a marker must stand out, as a fraction of the largest value: height of "
                "distance peaks (distance), depth of gradient minima (h-minima), or the gradient "
                "level that counts as flat (low-gradient). Higher gives fewer regions."),
-    Param("smoothing", "float", 1.0, low=0.0, high=10.0, step=0.1,
-          help="Gaussian blur (sigma, pixels) before the gradient; removes noise minima."),
-    Param("compactness", "float", 0.0, low=0.0, high=1.0, step=0.001,
-          help="Above 0 makes regions more regular (compact watershed)."),
-    Param("watershed_line", "bool", False,
+    blur_param(1.0, "the gradient (it removes minima that are only noise)"),
+    Param("regularity", "float", 0.0, label="Regularity", low=0.0, high=1.0, step=0.001,
+          help="Above 0 makes regions more regular: the compact watershed (scikit-image's "
+               "`compactness`)."),
+    Param("watershed_line", "bool", False, label="Lines between regions",
           help="Keep one-pixel lines between regions (label 0)."),
 ))
-def watershed(image, *, seeds, markers, h, smoothing, compactness, watershed_line):
+def watershed(image, *, seeds, auto_markers, h, sigma, regularity, watershed_line):
     """Flood the gradient image from markers; regions meet where floods touch.
 
     Seeds (label image or ``(row, col, label)`` list) are the markers when given;
-    otherwise markers come from ``markers``. ``extras["markers"]`` holds them.
+    otherwise markers come from ``auto_markers``. ``extras["markers"]`` holds them.
 
     Parameters
     ----------
@@ -80,14 +81,14 @@ def watershed(image, *, seeds, markers, h, smoothing, compactness, watershed_lin
     [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
     """
     gray = to_gray(image)
-    smooth = filters.gaussian(gray, sigma=smoothing) if smoothing > 0 else gray
+    smooth = filters.gaussian(gray, sigma=sigma) if sigma > 0 else gray
     gradient = filters.sobel(smooth)
     if seeds is not None:
         marker_img = seeds
         elevation = gradient
     else:
-        marker_img = auto_markers(smooth, gradient, markers, h=h)
-        if markers == "distance":
+        marker_img = find_markers(smooth, gradient, auto_markers, h=h)
+        if auto_markers == "distance":
             fg = smooth > global_threshold(smooth, "otsu")
             # Objects and background are both basins; the ridge is their border.
             elevation = -(ndi.distance_transform_edt(fg) + ndi.distance_transform_edt(~fg))
@@ -95,6 +96,6 @@ def watershed(image, *, seeds, markers, h, smoothing, compactness, watershed_lin
             elevation = gradient
     if not marker_img.any():
         raise ValueError("no markers were found; lower 'h' or add seeds")
-    labels = segmentation.watershed(elevation, marker_img, compactness=compactness,
+    labels = segmentation.watershed(elevation, marker_img, compactness=regularity,
                                     watershed_line=watershed_line)
     return Segmentation(labels=labels, extras={"markers": marker_img, "n_markers": int(len(np.unique(marker_img)) - 1)})

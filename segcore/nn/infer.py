@@ -9,15 +9,15 @@ Checkpoints are read with ``torch.load(..., weights_only=True)``, which only reb
 tensors and plain containers: a file that would run code when unpickled is refused with a
 ``ValueError`` before anything in it runs.
 
-The shipped models live in the project's ``models/`` folder (``membrane``, ``horse``); the
-environment variable ``SEGLAB_MODELS`` points elsewhere.
+The shipped models (``membrane``, ``horse``) are package data in :mod:`segcore.nn.models`,
+found with :mod:`importlib.resources` wherever segcore is installed; the environment
+variable ``SEGLAB_MODELS`` points elsewhere.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import pickle
 import re
 import threading
@@ -32,7 +32,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from segcore.methods.unet import BUILTIN_MODELS
+# The light module, not segcore.methods.unet, which registers methods on import.
+from segcore.nn.models import BUILTIN_MODELS, model_file, models_dir
 from segcore.nn.unet import UNet, UNetConfig
 
 __all__ = [
@@ -50,20 +51,6 @@ __all__ = [
 # small enough to keep memory flat on large images.
 DEFAULT_TILE = 512
 DEFAULT_OVERLAP = 32
-
-
-def models_dir() -> Path:
-    """Folder of the shipped checkpoints: ``$SEGLAB_MODELS`` or the project's ``models/``.
-
-    Examples
-    --------
-    >>> (models_dir() / "membrane.json").name
-    'membrane.json'
-    """
-    env = os.environ.get("SEGLAB_MODELS")
-    if env:
-        return Path(env).expanduser()
-    return Path(__file__).resolve().parents[2] / "models"
 
 
 @dataclass(frozen=True)
@@ -257,8 +244,7 @@ _CACHE_LOCK = threading.Lock()
 
 def _resolve(model: str | Path) -> tuple[Path, Path | None]:
     if isinstance(model, str) and model in BUILTIN_MODELS:
-        folder = models_dir()
-        return folder / f"{model}.pt", folder / f"{model}.json"
+        return model_file(model, ".pt"), model_file(model, ".json")
     path = Path(model).expanduser()
     if not path.is_file():
         raise ValueError(

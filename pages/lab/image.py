@@ -1,0 +1,95 @@
+"""The Image page: choose the image every page works on, and see what it is."""
+
+import numpy as np
+import streamlit as st
+
+from segcore import viz
+from seglab import cache, widgets
+from seglab.state import current, set_current
+
+st.title("SegLab")
+st.markdown(
+    "An open lab for image segmentation. Choose an image here, then **Segment** it with any "
+    "method, **Compare** methods side by side, and **Evaluate** a result against ground truth. "
+    "The image you choose stays chosen on every page."
+)
+
+
+def use_sample(origin: str, name: str) -> None:
+    for key in ("upload_image", "camera_photo", "upload_mask", "sample"):
+        st.session_state.pop(key + ".error", None)
+    try:
+        set_current(cache.sample_image(origin, name))
+    except ValueError as err:  # a damaged installation; keep the current image
+        st.session_state["sample.error"] = f"The sample {name!r} could not be loaded: {err}"
+
+
+shown, chooser = st.columns([2, 3], gap="large")
+
+with chooser:
+    samples_tab, upload_tab, camera_tab = st.tabs(
+        [":material/photo_library: Samples", ":material/upload: Upload",
+         ":material/photo_camera: Camera"])
+
+    with upload_tab:
+        widgets.image_uploader(key="upload_image")
+        st.markdown("**Ground truth (optional)** — a mask of the same size as the image, to get "
+                    "scores on the Compare and Evaluate pages.")
+        widgets.mask_uploader(key="upload_mask", zero_key="mask_zero")
+
+    with camera_tab:
+        st.caption("Take a picture with your device's camera; it becomes the current image.")
+        if st.toggle("Turn on the camera", key="camera_on"):
+            widgets.camera(key="camera_photo")
+
+
+with shown:
+    cur = current()
+    st.subheader(cur.name)
+    if cur.description:
+        st.caption(cur.description)
+    show_truth = False
+    if cur.truth is not None:
+        show_truth = st.toggle("Show the ground truth", key="home_show_truth")
+    if show_truth:
+        truth = cache.truth_at(cur, cur.preview.shape[:2])
+        picture = viz.overlay(cur.preview, truth.clip(0), alpha=0.6)
+        st.image(viz.display_rgb(picture), width="stretch",
+                 caption="Ground-truth classes over the image")
+    else:
+        st.image(viz.display_rgb(cur.preview), width="stretch")
+    facts = cur.facts()
+    st.markdown(f"**{facts[0]}**")
+    for note in facts[1:]:
+        st.markdown(f"- {note[0].upper()}{note[1:]}.")
+    if cur.truth is not None:
+        classes = np.unique(cur.truth).tolist()
+        st.markdown(f"- Ground truth: {cur.truth_note}; classes {', '.join(map(str, classes))}.")
+    if cur.origin == "scikit-image":
+        st.download_button("Download this picture (PNG)", data=cache.skimage_png(cur.name[:-4]),
+                           file_name=cur.name, mime="image/png", on_click="ignore",
+                           icon=":material/download:",
+                           help="Save it to reproduce a result with the Python snippet.")
+    st.page_link("pages/lab/segment.py", label="Segment this image",
+                 icon=":material/arrow_forward:")
+
+with chooser:
+    with samples_tab:
+        cur = current()
+        groups = [("generated", "Generated, with exact ground truth",
+                   "Drawn from a known answer, so every score is exact."),
+                  ("scikit-image", "Pictures bundled with scikit-image",
+                   "Real photographs and scans.")]
+        for origin, title, caption in groups:
+            st.markdown(f"**{title}** — {caption}")
+            items = [s for s in cache.list_samples() if s.origin == origin]
+            cols = st.columns(4)
+            for i, s in enumerate(items):
+                with cols[i % 4]:
+                    chosen = cur.origin == origin and (cur.sample == s.name or
+                                                       cur.name == s.name + ".png")
+                    st.image(cache.thumbnail(origin, s.name), width="stretch")
+                    st.button(s.name, key=f"sample.{origin}.{s.name}", on_click=use_sample,
+                              args=(origin, s.name), type="primary" if chosen else "secondary",
+                              width="stretch", help=s.description)
+        widgets.show_upload_error("sample")

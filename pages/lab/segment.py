@@ -1,0 +1,163 @@
+"""The Segment page: one method, its parameters as widgets, the result in several views."""
+
+import streamlit as st
+
+import segcore
+from segcore import metrics, viz
+from seglab import cache, widgets
+from seglab.downloads import downloads
+from seglab.seeds import seed_controls, show_picture
+from seglab.state import CurrentImage, current, options_key, remember, remember_result, restore
+
+cur = current()
+st.title("Segment")
+st.caption(f"Working on **{cur.name}**. Change a setting and the result follows as soon as "
+           "you let go of the slider.")
+
+VIEWS = ["Overlay", "Boundaries", "Labels", "Before / after", "Histogram"]
+
+
+def kept_widget(widget, label: str, key: str, default, **kwargs):
+    """A view control that keeps its value across page switches."""
+    restore(key, default)
+    widget(label, key=key, **kwargs)
+    return remember(key)
+
+
+@st.fragment
+def workspace(cur: CurrentImage) -> None:
+    controls, result = st.columns([1, 2.3], gap="large")
+    with controls:
+        spec = widgets.method_picker(key="segment.method")
+        widgets.describe_method(spec, cur)
+        with st.container(border=True):
+            params, missing = widgets.method_settings(spec, cur, scope="segment")
+        seeds = seed_controls(cur, spec) if spec.takes_seeds else []
+        full = False
+        if cur.is_previewed:
+            h, w = cur.shape
+            full = kept_widget(st.toggle, f"Use the full image ({w} × {h})", "segment.full",
+                               False, help="While you explore, methods run on a preview of "
+                                           "about one megapixel. Turn this on for the result "
+                                           "at full size; it can take a while.")
+
+    with result:
+        image = cur.image if full else cur.preview
+        clickable = spec.takes_seeds
+        if missing:
+            st.info("Before this method can run: " + "; ".join(missing) + ".")
+            show_picture(cur, cur.preview, seeds, clickable=clickable)
+            return
+        if spec.seeds == "required" and not seeds:
+            st.info(f"{spec.label} grows regions from seeds: click on the picture to place one "
+                    "or more seeds (pick each seed's label on the left).")
+            show_picture(cur, cur.preview, seeds, clickable=clickable)
+            return
+        if full:
+            bar = st.progress(0.0, text=f"Running {spec.label} on the full image…")
+            seg, error = cache.run_method(
+                cur, spec.name, params, seeds=seeds, full=True,
+                progress=lambda f: bar.progress(min(max(float(f), 0.0), 1.0)))
+            bar.empty()
+        else:
+            with st.spinner(f"Running {spec.label}…"):
+                seg, error = cache.run_method(cur, spec.name, params, seeds=seeds)
+        if error:
+            st.error(f"{spec.label} could not run: {error}. Your image and settings are kept; "
+                     "change a setting and it runs again.")
+            show_picture(cur, cur.preview, seeds, clickable=clickable)
+            return
+        remember_result(cur, f"Segment page: {spec.label}", seg, full=full)
+        show_result(cur, spec, seg, image, seeds, full=full)
+
+
+def show_result(cur: CurrentImage, spec, seg, image, seeds, *, full: bool) -> None:
+    truth = cache.truth_at(cur, image.shape[:2])
+    scores = score_error = None
+    if truth is not None:
+        scores, score_error = cache.evaluate(seg.labels, truth, ignore=cur.truth_ignore)
+    cols = st.columns(4)
+    cols[0].metric("Time", f"{seg.elapsed_s:.2f} s" if seg.elapsed_s >= 0.01 else
+                   f"{seg.elapsed_s * 1000:.1f} ms", help="Time the method itself took.")
+    cols[1].metric("Regions", seg.n_regions,
+                   help="Distinct labels in the result (0, unlabelled, not counted).")
+    if scores:
+        help_text = ("Against the ground truth, mean over its classes, after matching each "
+                     "label to one class (Hungarian matching). Details on the Evaluate page.")
+        cols[2].metric("IoU", f"{scores['iou']:.3f}", help=help_text)
+        cols[3].metric("Dice", f"{scores['dice']:.3f}", help=help_text)
+    where = "the full image" if full else ("a preview" if cur.is_previewed else "the image")
+    st.caption(" ".join([f"Worked on {where}, {image.shape[1]} × {image.shape[0]} pixels.",
+                         *seg.notes]))
+
+    # Pictures are drawn at preview size: a browser shows no more, and overlays of a
+    # full-size result would take seconds on every rerun. Scores above and downloads
+    # below use the result at the size it was made.
+    shown, shown_labels = image, seg.labels
+    if full and cur.is_previewed:
+        shown = cur.preview
+        shown_labels = segcore.io.resize_labels(seg.labels, shown.shape[:2])
+    views = list(VIEWS)
+    if "probabilities" in spec.offers and seg.probabilities is not None:
+        views.append("Probabilities")
+    if truth is not None:
+        views.append("Errors")
+    restore("segment.view", "Overlay", lambda v: v in views)
+    view = st.segmented_control("View", views, key="segment.view", label_visibility="collapsed")
+    view = remember("segment.view") or "Overlay"
+    clickable = spec.takes_seeds
+    alpha = float(st.session_state.get("segment.alpha", 0.5))
+
+    if view == "Overlay":
+        a, b = st.columns([3, 1])
+        with a:
+            alpha = kept_widget(st.slider, "Opacity", "segment.alpha", 0.5, min_value=0.0,
+                                max_value=1.0, step=0.05,
+                                help="0 shows the image, 1 only the label colours.")
+        with b:
+            lines = kept_widget(st.checkbox, "Boundaries", "segment.lines", False)
+        show_picture(cur, viz.overlay(shown, shown_labels, alpha=alpha, show_boundaries=lines),
+                     seeds, clickable=clickable)
+    elif view == "Boundaries":
+        show_picture(cur, viz.boundaries(shown, shown_labels), seeds, clickable=clickable,
+                     caption="Region boundaries in yellow.")
+    elif view == "Labels":
+        show_picture(cur, viz.color_labels(shown_labels), seeds, clickable=clickable,
+                     caption="One colour per label; black is unlabelled (0).")
+    elif view == "Before / after":
+        split = kept_widget(st.slider, "Reveal the result up to (% of the width)",
+                            "segment.split", 50, min_value=0, max_value=100, step=1)
+        picture = viz.before_after(shown, shown_labels, position=split / 100, alpha=alpha)
+        show_picture(cur, picture, seeds, clickable=clickable,
+                     caption="Left of the white line: the result. Right: the image as it is.")
+    elif view == "Histogram":
+        st.plotly_chart(viz.histogram_figure(image, seg), width="stretch",
+                        key="segment.histogram")
+        marks = viz.histogram_marks(seg)
+        st.caption("Gray values of the image" + (", with " + "; ".join(marks) if marks else "")
+                   + ".")
+    elif view == "Probabilities":
+        st.plotly_chart(viz.probability_figure(seg.probabilities, names=viz.label_names(seg)),
+                        width="stretch", key="segment.probabilities")
+        st.caption("How sure the method is, per label: 1 (yellow) certain, 0 (purple) not at "
+                   "all. Uncertain pixels sit near region borders.")
+    elif view == "Errors" and score_error:
+        st.warning(f"No error map: {score_error}.")
+    elif view == "Errors":
+        classes = scores["classes"]
+        positive = st.multiselect("Object classes", classes, default=classes[1:],
+                                  key=options_key("segment.error_classes", classes),
+                                  help="The classes counted as 'object'; the rest is "
+                                       "background.")
+        kinds = metrics.error_kinds(shown_labels, cache.truth_at(cur, shown.shape[:2]),
+                                    mapping=scores["mapping"], positive=positive,
+                                    ignore=cur.truth_ignore)
+        show_picture(cur, viz.error_map(kinds, image=shown), seeds, clickable=clickable)
+        st.markdown(viz.error_legend() + "; dimmed image: correctly left out.",
+                    unsafe_allow_html=True)
+
+    downloads(cur, seg, image, full=full, alpha=alpha,
+              seeds=segcore.scale_seeds(seeds, cur.shape, image.shape[:2]))
+
+
+workspace(cur)
