@@ -57,7 +57,14 @@ __all__ = [
     "preview",
     "preview_shape",
     "save_png",
+    "png_bytes",
     "encode_labels_png",
+    "encode_mask_png",
+    "load_mask",
+    "resize_labels",
+    "scale_index",
+    "content_key",
+    "describe_image",
 ]
 
 #: Formats :func:`load_image` reads, as people name them.
@@ -474,9 +481,23 @@ def resize_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     h, w = labels.shape
     if (h, w) == tuple(shape):
         return labels
-    rows = np.minimum((np.arange(shape[0]) + 0.5) * h / shape[0], h - 1).astype(np.intp)
-    cols = np.minimum((np.arange(shape[1]) + 0.5) * w / shape[1], w - 1).astype(np.intp)
+    rows = scale_index(np.arange(shape[0]), shape[0], h)
+    cols = scale_index(np.arange(shape[1]), shape[1], w)
     return labels[rows[:, None], cols[None, :]]
+
+
+def scale_index(index, n_from: int, n_to: int) -> np.ndarray:
+    """Pixel positions along an axis of ``n_from`` pixels moved to an axis of
+    ``n_to`` pixels: the pixel whose centre is nearest. Seeds, clicks and resized
+    labels all move between a preview, the screen and the full image this way.
+
+    Examples
+    --------
+    >>> scale_index([0, 99, 50], 100, 50).tolist()
+    [0, 49, 25]
+    """
+    scaled = ((np.asarray(index, np.float64) + 0.5) * n_to / n_from).astype(np.intp)
+    return np.minimum(scaled, n_to - 1)
 
 
 def save_png(file: Any, array: np.ndarray) -> None:

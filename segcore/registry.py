@@ -589,10 +589,15 @@ def scale_seeds(seeds, from_shape: tuple[int, int], to_shape: tuple[int, int]) -
     >>> scale_seeds([(99, 199, 2)], (100, 200), (50, 100))
     [(49, 99, 2)]
     """
-    fh, fw = from_shape
-    th, tw = to_shape
-    return [(min(int((r + 0.5) * th / fh), th - 1), min(int((c + 0.5) * tw / fw), tw - 1), int(lab))
-            for r, c, lab in seeds]
+    from segcore.io import scale_index
+
+    seeds = list(seeds)
+    if not seeds:
+        return []
+    rows, cols, labs = (np.asarray(v) for v in zip(*seeds))
+    rows = scale_index(rows, from_shape[0], to_shape[0])
+    cols = scale_index(cols, from_shape[1], to_shape[1])
+    return [(int(r), int(c), int(lab)) for r, c, lab in zip(rows, cols, labs)]
 
 
 def segment(image: Any, method: str, *, seeds: Any = None, progress: Callable | None = None,

@@ -13,6 +13,7 @@ import streamlit as st
 from PIL import Image
 
 from segcore import viz
+from segcore.io import scale_index
 from segcore.registry import MethodSpec, scale_seeds
 
 from seglab.state import CurrentImage, remember, restore
@@ -117,8 +118,7 @@ def clickable_picture(cur: CurrentImage, picture: np.ndarray, seeds, *,
     fig.add_trace(go.Scatter(
         x=gx.ravel(), y=gy.ravel(), mode="markers", showlegend=False,
         marker=dict(size=step * 2 + 2, opacity=0),
-        customdata=np.stack([np.minimum(((gy.ravel() + 0.5) * fh / dh).astype(int), fh - 1),
-                             np.minimum(((gx.ravel() + 0.5) * fw / dw).astype(int), fw - 1)], 1),
+        customdata=np.stack([scale_index(gy.ravel(), dh, fh), scale_index(gx.ravel(), dw, fw)], 1),
         hovertemplate="click to add a seed<br>row %{customdata[0]}, column %{customdata[1]}"
                       "<extra></extra>"))
     if seeds:

@@ -33,6 +33,7 @@ import torch
 from torch.nn import functional as F
 
 # The light module, not segcore.methods.unet, which registers methods on import.
+from segcore.color import to_gray
 from segcore.nn.models import BUILTIN_MODELS, model_file, models_dir
 from segcore.nn.unet import UNet, UNetConfig
 
@@ -338,8 +339,7 @@ def adapt_channels(image: np.ndarray, in_channels: int) -> np.ndarray:
     if c == 1 and in_channels == 3:
         return np.repeat(image, 3, axis=2)
     if c == 3 and in_channels == 1:
-        weights = np.array([0.2125, 0.7154, 0.0721], np.float32)
-        return (image @ weights)[:, :, None].astype(np.float32)
+        return to_gray(image)[:, :, None]
     raise ValueError(f"cannot adapt a {c}-channel image to a model taking {in_channels} channels")
 
 
