@@ -44,14 +44,13 @@ def downloads(cur: CurrentImage, seg: Segmentation, image: np.ndarray, *, full: 
     stem = f"{cur.file_stem}-{seg.method}"
     size = "" if full or not cur.is_previewed else " (at preview size)"
     st.markdown("**Download**" + size)
-    c = st.columns(5)
-    c[0].download_button(
+    row = st.container(horizontal=True)
+    row.download_button(
         "Labels", data=lambda: sio.encode_labels_png(seg.labels), file_name=f"{stem}-labels.png",
         mime="image/png", on_click="ignore", key="dl.labels",
-        width="stretch",
         help="PNG whose pixel values are the labels (0 unlabelled), shown in the labels' "
              "colours; 16-bit gray when there are more than 255 labels.")
-    with c[1].popover("Mask", width="stretch",
+    with row.popover("Mask",
                       help="A black and white PNG of the labels you choose."):
         present = [int(v) for v in np.unique(seg.labels) if v > 0]
         st.caption("Label 1 is usually the background: the darkest class of thresholds and "
@@ -64,23 +63,23 @@ def downloads(cur: CurrentImage, seg: Segmentation, image: np.ndarray, *, full: 
         st.download_button("Download mask PNG", data=lambda: sio.encode_mask_png(seg.labels, keep),
                            file_name=f"{stem}-mask.png", mime="image/png", on_click="ignore",
                            key="dl.mask", disabled=not keep)
-    c[2].download_button(
+    row.download_button(
         "Overlay",
         data=lambda: sio.png_bytes(viz.to_uint8(viz.overlay(image, seg.labels, alpha=alpha))),
         file_name=f"{stem}-overlay.png", mime="image/png", on_click="ignore",
-        key="dl.overlay", width="stretch",
+        key="dl.overlay",
         help="PNG of the label colours over the image.")
     record = result_record(seg, image=cur.name, image_shape=cur.shape, seeds=seeds)
-    c[3].download_button(
+    row.download_button(
         "Parameters", data=json.dumps(record, indent=2),
         file_name=f"{stem}-params.json", mime="application/json", on_click="ignore",
-        key="dl.params", width="stretch",
+        key="dl.params",
         help="JSON with the method, every parameter, the seeds and the image size.")
     # The script writes its own file, so it never overwrites the downloaded labels.
     code = snippet(cur, seg, full=full, seeds=seeds, output=f"{stem}-labels-reproduced.png")
-    c[4].download_button(
+    row.download_button(
         "Script", data=code, file_name=f"{stem}.py", mime="text/x-python", on_click="ignore",
-        key="dl.snippet", width="stretch",
+        key="dl.snippet",
         help="A Python script that reproduces this result with segcore.")
     with st.expander("Reproduce this result in Python"):
         st.code(code, language="python")

@@ -134,6 +134,21 @@ def method_settings(spec: MethodSpec, cur: CurrentImage, *, scope: str) -> tuple
     return params, missing
 
 
+def metric_row(items: list[tuple[str, str, str]]) -> None:
+    """Metrics ``(label, value, help)`` side by side, each as wide as its text, so a
+    narrow window wraps them to a second line instead of cutting them short."""
+    with st.container(horizontal=True, gap="large"):
+        for label, value, help_text in items:
+            st.metric(label, value, help=help_text or None, width="content")
+
+
+def two_panes(*, left: int = 300):
+    """The controls pane (about ``left`` pixels) and the result pane beside it; in a
+    narrow window the result moves below the controls instead of being squeezed."""
+    row = st.container(horizontal=True, gap="large")
+    return row.container(width=left), row.container(width="stretch")
+
+
 # --------------------------------------------------------------------------- uploads
 
 

@@ -70,7 +70,7 @@ def result_to_score(cur: CurrentImage):
 
 @st.fragment
 def evaluate(cur: CurrentImage) -> None:
-    left, right = st.columns([1, 2.3], gap="large")
+    left, right = widgets.two_panes()
     with left:
         chosen = result_to_score(cur)
         if chosen is None:
@@ -107,13 +107,13 @@ def evaluate(cur: CurrentImage) -> None:
 
 def show_report(report: dict, seg, truth, image, tolerance: int) -> None:
     boundary = report["boundary"]
-    c = st.columns(4)
-    c[0].metric("Mean IoU", f"{report['iou']:.3f}")
-    c[1].metric("Mean Dice", f"{report['dice']:.3f}")
-    c[2].metric("Pixel accuracy", f"{report['accuracy']:.3f}")
-    c[3].metric("Boundary F1", f"{boundary['f1']:.3f}",
-                help=f"Precision {boundary['precision']:.3f}, recall "
-                     f"{boundary['recall']:.3f}, within {tolerance} px.")
+    widgets.metric_row([
+        ("Mean IoU", f"{report['iou']:.3f}", ""),
+        ("Mean Dice", f"{report['dice']:.3f}", ""),
+        ("Pixel accuracy", f"{report['accuracy']:.3f}", ""),
+        ("Boundary F1", f"{boundary['f1']:.3f}",
+         f"Precision {boundary['precision']:.3f}, recall {boundary['recall']:.3f}, "
+         f"within {tolerance} px.")])
     st.markdown(
         "- **IoU** (intersection over union, Jaccard): of all pixels that the result *or* the "
         "truth puts in a class, the share both agree on. Strict: missing half an object "

@@ -26,7 +26,7 @@ def kept_widget(widget, label: str, key: str, default, **kwargs):
 
 @st.fragment
 def workspace(cur: CurrentImage) -> None:
-    controls, result = st.columns([1, 2.3], gap="large")
+    controls, result = widgets.two_panes()
     with controls:
         spec = widgets.method_picker(key="segment.method")
         widgets.describe_method(spec, cur)
@@ -76,16 +76,16 @@ def show_result(cur: CurrentImage, spec, seg, image, seeds, *, full: bool) -> No
     scores = score_error = None
     if truth is not None:
         scores, score_error = cache.evaluate(seg.labels, truth, ignore=cur.truth_ignore)
-    cols = st.columns(4)
-    cols[0].metric("Time", f"{seg.elapsed_s:.2f} s" if seg.elapsed_s >= 0.01 else
-                   f"{seg.elapsed_s * 1000:.1f} ms", help="Time the method itself took.")
-    cols[1].metric("Regions", seg.n_regions,
-                   help="Distinct labels in the result (0, unlabelled, not counted).")
+    took = f"{seg.elapsed_s:.2f} s" if seg.elapsed_s >= 0.01 else f"{seg.elapsed_s * 1000:.1f} ms"
+    items = [("Run time", took, "Time the method itself took."),
+             ("Regions", str(seg.n_regions),
+              "Distinct labels in the result (0, unlabelled, not counted).")]
     if scores:
         help_text = ("Against the ground truth, mean over its classes, after matching each "
                      "label to one class (Hungarian matching). Details on the Evaluate page.")
-        cols[2].metric("IoU", f"{scores['iou']:.3f}", help=help_text)
-        cols[3].metric("Dice", f"{scores['dice']:.3f}", help=help_text)
+        items += [("IoU", f"{scores['iou']:.3f}", help_text),
+                  ("Dice", f"{scores['dice']:.3f}", help_text)]
+    widgets.metric_row(items)
     where = "the full image" if full else ("a preview" if cur.is_previewed else "the image")
     st.caption(" ".join([f"Worked on {where}, {image.shape[1]} × {image.shape[0]} pixels.",
                          *seg.notes]))
