@@ -10,7 +10,7 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.mixture import GaussianMixture
 
 from segcore import segment, synthetic
-from segcore.methods.clustering import lloyd, pixel_features
+from segcore.methods.clustering import colour_table, lloyd, pixel_features
 from segcore.methods.threshold import GLOBAL
 
 
@@ -50,29 +50,56 @@ def test_lloyd_matches_sklearn_from_the_same_start():
     assert inertia == pytest.approx(ref.inertia_, rel=1e-9)
 
 
-def test_kmeans_partition_matches_sklearn():
-    img = synthetic.colour_shapes((40, 48)).image
-    seg = segment(img, "kmeans", k=4, space="lab", rng=0)
+def eight_bit(image):
+    """An image as an 8-bit file gives it: values in steps of 1/255."""
+    return (np.round(image * 255) / 255).astype(np.float32)
+
+
+@pytest.mark.parametrize("space", ["lab", "rgb", "hsv", "gray"])
+def test_distinct_colours_stand_for_every_pixel(space):
+    img = eight_bit(synthetic.colour_shapes((40, 48)).image)
+    features, counts, index = colour_table(img, space)
+    np.testing.assert_allclose(features[index], pixel_features(img, space), atol=1e-6)
+    assert counts.sum() == 40 * 48 and len(features) == len(np.unique(features, axis=0))
+
+
+@pytest.mark.parametrize("space", ["lab", "gray"])
+def test_kmeans_on_distinct_colours_is_sklearn_on_every_pixel(space):
+    # The fast path (weighted Lloyd on distinct colours) against the plain one
+    # (scikit-learn's Lloyd on all pixels) from the same start.
+    img = eight_bit(synthetic.colour_shapes((40, 48)).image)
+    features, counts, index = colour_table(img, space)
+    init, _ = kmeans_plusplus(features, 4, sample_weight=counts, random_state=0)
+    centres, assign, inertia, _ = lloyd(features, init, max_iter=300, tol=0, weights=counts)
+    ref = KMeans(4, init=init, n_init=1, algorithm="lloyd", max_iter=300, tol=0).fit(
+        pixel_features(img, space))
+    np.testing.assert_allclose(centres, ref.cluster_centers_, atol=1e-9)
+    np.testing.assert_array_equal(assign[index], ref.labels_)
+    assert inertia == pytest.approx(ref.inertia_, rel=1e-6)
+    seg = segment(img, "kmeans", k=4, space=space, rng=0, max_iter=300)
+    assert len(set(zip(seg.labels.ravel().tolist(), ref.labels_.tolist()))) == 4
+    assert seg.extras["inertia"] == pytest.approx(ref.inertia_, rel=1e-3)
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_gmm_on_distinct_colours_is_sklearn_on_every_pixel(covariance_type):
+    img = eight_bit(synthetic.colour_shapes((40, 48)).image)
+    seg = segment(img, "gmm", k=3, space="lab", covariance_type=covariance_type, rng=0,
+                  max_iter=5)
+    start, steps = seg.extras["history"][0], seg.extras["n_iter"]
+    covs = start["covariances"]
+    precisions = np.linalg.inv(covs) if covariance_type in ("full", "tied") else 1 / covs
     x = pixel_features(img, "lab")
-    init, _ = kmeans_plusplus(x, 4, random_state=0)
-    ref = KMeans(4, init=init, n_init=1, algorithm="lloyd").fit(x).labels_.reshape(40, 48)
-    # Same partition, up to numbering.
-    pairs = set(zip(seg.labels.ravel().tolist(), ref.ravel().tolist()))
-    assert len(pairs) == 4
-
-
-def test_gmm_matches_one_sklearn_fit(gray_image):
-    seg = segment(gray_image, "gmm", k=2, space="gray", covariance_type="full", rng=0, max_iter=7)
-    n = seg.extras["n_iter"]
-    x = pixel_features(gray_image, "gray")
-    ref = GaussianMixture(2, covariance_type="full", max_iter=n, random_state=0, reg_covar=1e-5,
-                          tol=0)
+    ref = GaussianMixture(3, covariance_type=covariance_type, max_iter=steps, tol=0,
+                          reg_covar=1e-5, weights_init=start["weights"],
+                          means_init=start["means"], precisions_init=precisions)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # stopping at n iterations on purpose
         ref.fit(x)
-    order = np.argsort(ref.means_[:, 0])
-    np.testing.assert_allclose(seg.extras["means"], ref.means_[order], atol=1e-8)
-    np.testing.assert_allclose(seg.probabilities.reshape(-1, 2), ref.predict_proba(x)[:, order], atol=1e-6)
+    np.testing.assert_allclose(seg.extras["means"], ref.means_, atol=1e-7)
+    np.testing.assert_allclose(seg.extras["covariances"], ref.covariances_, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(seg.probabilities.reshape(-1, 3), ref.predict_proba(x), atol=1e-5)
+    assert seg.extras["log_likelihood"] == pytest.approx(ref.score(x), abs=1e-6)
 
 
 def test_felzenszwalb_matches_skimage():
