@@ -1,6 +1,6 @@
 """A PNG chart of benchmark times drawn with Pillow alone (no matplotlib, no kaleido):
 one small panel per case, megapixels across and seconds up, both on log scales,
-segcore's line beside its peer's, with their ratio at each size.
+segcore's line beside its peer's, with their ratio under each size.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ GRID = (225, 225, 225)
 INK = (40, 40, 40)
 MUTED = (110, 110, 110)
 PANEL_W, PANEL_H, COLS = 330, 230, 4
-LEFT, RIGHT, TOP, BOTTOM = 56, 14, 42, 30
+LEFT, RIGHT, TOP, BOTTOM = 56, 14, 30, 44
 HEADER = 56
 
 
@@ -37,18 +37,23 @@ def seconds_label(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def _series(rows, case: str) -> tuple[list, list, list]:
-    sizes, ours, peer = [], [], []
+def _series(rows, case: str) -> tuple[list, list, list, list]:
+    sizes, ours, peer, notes = [], [], [], []
     for r in rows:
         if r.case != case:
             continue
         sizes.append(r.size_mp)
         ours.append(r.ours.get("seconds") if r.ours.get("status") == "ok" else None)
         peer.append(r.peer.get("seconds") if r.peer.get("status") == "ok" else None)
-    return sizes, ours, peer
+        missing = [f"{who} {side.get('status')}" for who, side in (("ours", r.ours),
+                                                                   ("peer", r.peer))
+                   if side and side.get("status") != "ok"]
+        notes.append(", ".join(missing))
+    return sizes, ours, peer, notes
 
 
-def _panel(draw: ImageDraw.ImageDraw, x0: int, y0: int, case: str, sizes, ours, peer) -> None:
+def _panel(draw: ImageDraw.ImageDraw, x0: int, y0: int, case: str, sizes, ours, peer,
+           notes) -> None:
     small, tiny = _font(13), _font(11)
     draw.text((x0 + LEFT, y0 + 6), case, fill=INK, font=_font(14))
     values = [v for v in ours + peer if v]
@@ -76,8 +81,12 @@ def _panel(draw: ImageDraw.ImageDraw, x0: int, y0: int, case: str, sizes, ours, 
         label = seconds_label(10.0 ** e)
         draw.text((left - 6, y), label, fill=MUTED, font=tiny, anchor="rm")
     draw.rectangle([left, top, right, bottom], outline=MUTED)
-    for s, lg in zip(sizes, logs):
+    for s, lg, a, b, note in zip(sizes, logs, ours, peer, notes):
         draw.text((px(lg), bottom + 4), f"{s:g} MP", fill=MUTED, font=tiny, anchor="mt")
+        if a and b:  # the ratio under its size
+            draw.text((px(lg), bottom + 18), f"x{a / b:.2g}", fill=INK, font=tiny, anchor="mt")
+        elif note:  # a side that did not finish: skipped or failed
+            draw.text((px(lg), bottom + 18), note, fill=MUTED, font=tiny, anchor="mt")
     for series, colour, square in ((peer, PEER, True), (ours, OURS, False)):
         points = [(px(lg), py(v)) for lg, v in zip(logs, series) if v]
         if len(points) > 1:
@@ -85,9 +94,6 @@ def _panel(draw: ImageDraw.ImageDraw, x0: int, y0: int, case: str, sizes, ours, 
         for x, y in points:
             box = [x - 4, y - 4, x + 4, y + 4]
             (draw.rectangle if square else draw.ellipse)(box, fill=colour)
-    for lg, a, b in zip(logs, ours, peer):
-        if a and b:
-            draw.text((px(lg), top + 3), f"×{a / b:.2g}", fill=INK, font=tiny, anchor="mt")
 
 
 def time_chart(rows, path: Path, *, title: str) -> None:
@@ -105,7 +111,7 @@ def time_chart(rows, path: Path, *, title: str) -> None:
     draw.rectangle([142, legend_y - 4, 150, legend_y + 4], fill=PEER)
     draw.text((156, legend_y), "peer (same job, same run)", fill=INK, font=_font(13),
               anchor="lm")
-    draw.text((360, legend_y), "×r: ours / peer time (below 1 is faster)", fill=MUTED,
+    draw.text((360, legend_y), "x r under a size: ours / peer time (below 1 is faster)", fill=MUTED,
               font=_font(13), anchor="lm")
     for i, case in enumerate(cases):
         x0 = PANEL_W * (i % COLS)

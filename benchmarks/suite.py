@@ -810,7 +810,7 @@ def row_cells(row: Row) -> list[str]:
             quality_text(row.quality), row.target or "-", row.verdict]
 
 
-WIDTHS = (24, 5, 9, 9, 6, 8, 8, 40, 36, 7)
+WIDTHS = (28, 5, 9, 9, 6, 8, 8, 40, 36, 7)
 
 
 def text_line(cells: list[str]) -> str:
@@ -836,8 +836,8 @@ def write_outputs(out: Path, facts: dict, settings: dict, rows: list[Row],
             "rows": [asdict(r) for r in rows]}
     paths = [out / "suite.json", out / "suite.md", out / "suite.png"]
     paths[0].write_text(json.dumps(data, indent=1, default=float))
-    md = [f"Machine: {line}  " for line in describe(facts).splitlines()]
-    md += ["", f"Settings: {json.dumps(settings)}", "", markdown_table(rows), "",
+    md = ["Machine and libraries:", "", *[f"    {line}" for line in describe(facts).splitlines()],
+          "", f"Settings: `{json.dumps(settings)}`", "", markdown_table(rows), "",
            "Peers: " + "; ".join(f"{k}: {v}" for k, v in peers.items()), ""]
     paths[1].write_text("\n".join(md))
     time_chart(rows, paths[2], title=f"segcore (ours) and peer, seconds; {facts['cpu']}, "
