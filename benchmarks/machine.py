@@ -107,7 +107,8 @@ def describe(facts: dict) -> str:
     """
     libs = ", ".join(f"{k} {v}" for k, v in facts["libraries"].items() if v != "not installed")
     git = facts["git"]
-    dirty = f" + {git['uncommitted_changes']} uncommitted file(s)" if git["uncommitted_changes"] else ""
+    changed = git["uncommitted_changes"]
+    dirty = f" + {changed} uncommitted file(s)" if changed else ""
     load = " ".join(str(x) for x in facts["load_average"])
     return (f"{facts['date']}: {facts['cpu']}, {facts['cores']} cores, {facts['memory_gib']} GiB, "
             f"load average {load}\nPython {facts['python']}; {libs}\n"

@@ -531,11 +531,13 @@ def check_image(image: Any) -> np.ndarray:
             f"image must be float with values in [0, 1], got {arr.dtype}; "
             "use segcore.load_image to convert"
         )
-    if not np.all(np.isfinite(arr)):
+    # Two passes, not three: a NaN makes min and max NaN, an infinity makes one infinite.
+    low, high = float(arr.min()), float(arr.max())
+    if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError("image contains NaN or infinite values")
-    if arr.min() < 0 or arr.max() > 1:
+    if low < 0 or high > 1:
         raise ValueError(
-            f"image values must lie in [0, 1], got [{arr.min():g}, {arr.max():g}]; "
+            f"image values must lie in [0, 1], got [{low:g}, {high:g}]; "
             "use segcore.load_image to convert"
         )
     return np.ascontiguousarray(arr, dtype=np.float32)

@@ -59,12 +59,21 @@ def _add_typed_seed(cur_key: str) -> None:
          int(st.session_state[f"seed_col.{cur_key}"]))
 
 
-def seed_controls(cur: CurrentImage, spec: MethodSpec) -> list[tuple[int, int, int]]:
-    """The seed label picker, undo, clear and typed entry; returns the seeds."""
+def seed_controls(cur: CurrentImage, spec: MethodSpec) -> tuple[list, bool]:
+    """The seed label picker, undo, clear and typed entry; returns the seeds and
+    whether the picture takes clicks."""
     seeds = seeds_of(cur)
-    need = "needs at least one seed" if spec.seeds == "required" else "can use seeds (optional)"
-    st.markdown(f"**Seeds** — {spec.label} {need}. Click on the picture to place a seed "
-                "of the label chosen here.")
+    if spec.seeds == "required":
+        st.markdown(f"**Seeds** — {spec.label} needs at least one seed. Click on the picture "
+                    "to place a seed of the label chosen here.")
+        clicking = True
+    else:
+        st.markdown(f"**Seeds** — {spec.label} can use seeds; without them it finds its own.")
+        # A clickable picture is a plotly chart with a grid of click targets: it costs
+        # a second or two on every rerun, so it is there only while it is wanted.
+        restore("seed_clicking", bool(seeds))
+        clicking = st.toggle("Place seeds by clicking on the picture", key="seed_clicking")
+        remember("seed_clicking")
     palette = viz.label_palette(SEED_LABELS)
     restore("seed_label", 1, lambda v: v in range(1, SEED_LABELS + 1))
     st.segmented_control("Label of the next seed", list(range(1, SEED_LABELS + 1)),
@@ -96,7 +105,7 @@ def seed_controls(cur: CurrentImage, spec: MethodSpec) -> list[tuple[int, int, i
         st.button("Add seed", on_click=_add_typed_seed, args=(cur.key,), key="seed_add")
         st.caption(f"Rows 0–{h - 1} from the top, columns 0–{w - 1} from the left, in the "
                    "full image.")
-    return list(seeds)
+    return list(seeds), clicking
 
 
 def clickable_picture(cur: CurrentImage, picture: np.ndarray, seeds, *,

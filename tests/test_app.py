@@ -479,3 +479,15 @@ def test_a_method_error_keeps_the_image_and_settings_on_every_lab_page():
     no_trouble(at)  # kmeans k=3 on two gray values fails in words, threshold runs
     assert "fewer than 3 distinct colours" in texts(at.error)
     assert at.session_state["current"].name == "two regions"
+
+
+def test_optional_seeds_make_the_picture_clickable_only_on_request():
+    at = start(("generated", "blobs"), "pages/lab/segment.py")
+    choose_method(at, "watershed")
+    assert not at.main.get("plotly_chart"), "a plain picture until seeds are wanted"
+    assert at.main.get("imgs") or at.main.get("image")
+    at.toggle(key="seed_clicking").set_value(True).run()
+    no_trouble(at)
+    assert at.main.get("plotly_chart"), "the clickable picture"
+    choose_method(at, "region_growing")  # required seeds: always clickable
+    assert at.main.get("plotly_chart")

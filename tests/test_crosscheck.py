@@ -162,3 +162,14 @@ def test_canny_edges_match_skimage(gray_image):
     top = float(np.hypot(ndi.sobel(smooth, 0), ndi.sobel(smooth, 1)).max())
     ref = feature.canny(g, sigma=1.0, low_threshold=0.1 * top, high_threshold=0.2 * top)
     np.testing.assert_array_equal(edges, ref)
+
+
+def test_colour_table_sorting_and_lookup_table_agree(monkeypatch):
+    import segcore.methods.clustering as clustering
+
+    img = eight_bit(synthetic.colour_shapes((40, 48)).image)
+    sorted_way = colour_table(img, "lab")
+    monkeypatch.setattr(clustering, "TABLE_PIXELS", 0)  # the way large images take
+    table_way = colour_table(img, "lab")
+    for a, b in zip(sorted_way, table_way):
+        np.testing.assert_array_equal(a, b)

@@ -32,7 +32,7 @@ def workspace(cur: CurrentImage) -> None:
         widgets.describe_method(spec, cur)
         with st.container(border=True):
             params, missing = widgets.method_settings(spec, cur, scope="segment")
-        seeds = seed_controls(cur, spec) if spec.takes_seeds else []
+        seeds, clickable = seed_controls(cur, spec) if spec.takes_seeds else ([], False)
         full = False
         if cur.is_previewed:
             h, w = cur.shape
@@ -43,7 +43,6 @@ def workspace(cur: CurrentImage) -> None:
 
     with result:
         image = cur.image if full else cur.preview
-        clickable = spec.takes_seeds
         if missing:
             st.info("Before this method can run: " + "; ".join(missing) + ".")
             show_picture(cur, cur.preview, seeds, clickable=clickable)
@@ -68,10 +67,11 @@ def workspace(cur: CurrentImage) -> None:
             show_picture(cur, cur.preview, seeds, clickable=clickable)
             return
         remember_result(cur, f"Segment page: {spec.label}", seg, full=full)
-        show_result(cur, spec, seg, image, seeds, full=full)
+        show_result(cur, spec, seg, image, seeds, full=full, clickable=clickable)
 
 
-def show_result(cur: CurrentImage, spec, seg, image, seeds, *, full: bool) -> None:
+def show_result(cur: CurrentImage, spec, seg, image, seeds, *, full: bool,
+                clickable: bool) -> None:
     truth = cache.truth_at(cur, image.shape[:2])
     scores = score_error = None
     if truth is not None:
@@ -105,7 +105,6 @@ def show_result(cur: CurrentImage, spec, seg, image, seeds, *, full: bool) -> No
     restore("segment.view", "Overlay", lambda v: v in views)
     view = st.segmented_control("View", views, key="segment.view", label_visibility="collapsed")
     view = remember("segment.view") or "Overlay"
-    clickable = spec.takes_seeds
     alpha = float(st.session_state.get("segment.alpha", 0.5))
 
     if view == "Overlay":

@@ -107,7 +107,7 @@ def threshold(image, *, algorithm, level, classes, window_size, std_weight, offs
         else:
             tmap = filters.threshold_local(gray, block_size=window_size, method="gaussian",
                                            offset=offset)
-        labels = np.where(gray > tmap, 2, 1)
+        labels = (gray > tmap).view(np.uint8) + np.uint8(1)
         extras["threshold_map"] = tmap.astype(np.float32)
         extras["thresholds"] = [float(np.median(tmap))]
     elif algorithm == "multiotsu":
@@ -119,7 +119,8 @@ def threshold(image, *, algorithm, level, classes, window_size, std_weight, offs
         extras["thresholds"] = [float(t) for t in cuts]
     else:
         t = level if algorithm == "manual" else global_threshold(gray, algorithm)
-        labels = np.where(gray > t, 2, 1)
+        # One pass and one byte a pixel: the mask plus one is labels 1 and 2.
+        labels = (gray > t).view(np.uint8) + np.uint8(1)
         extras["thresholds"] = [float(t)]
     notes = _threshold_notes(extras["thresholds"], algorithm, "threshold_map" in extras)
     return Segmentation(labels=labels.astype(np.int32), extras=extras, notes=notes)
