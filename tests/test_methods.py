@@ -298,3 +298,9 @@ def test_benchmark_grids_name_real_parameters():
         spec = segcore.get_method(name)
         for param, values in grid.items():
             assert [spec.param(param).validate(v) for v in values] == list(values), (name, param)
+
+
+def test_multiotsu_with_too_few_gray_values_says_so():
+    flat_halves = segcore.synthetic.two_regions((16, 16)).image
+    with pytest.raises(ValueError, match="fewer than 4 gray values"):
+        segment(flat_halves, "threshold", algorithm="multiotsu", classes=4)

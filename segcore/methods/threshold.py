@@ -111,11 +111,12 @@ def threshold(image, *, algorithm, level, classes, window_size, std_weight, offs
         extras["threshold_map"] = tmap.astype(np.float32)
         extras["thresholds"] = [float(np.median(tmap))]
     elif algorithm == "multiotsu":
-        if len(np.unique(gray)) < classes:
+        try:  # scikit-image finds too few gray values itself (np.unique would sort them all)
+            cuts = filters.threshold_multiotsu(gray, classes=classes)
+        except ValueError:
             raise ValueError(f"the image has fewer than {classes} gray values, so it cannot be "
-                             f"split into {classes} classes; lower 'classes'")
-        cuts = filters.threshold_multiotsu(gray, classes=classes)
-        labels = np.digitize(gray, cuts) + 1
+                             f"split into {classes} classes; lower 'classes'") from None
+        labels = np.digitize(gray, cuts).astype(np.uint8) + np.uint8(1)
         extras["thresholds"] = [float(t) for t in cuts]
     else:
         t = level if algorithm == "manual" else global_threshold(gray, algorithm)

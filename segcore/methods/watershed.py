@@ -14,6 +14,22 @@ from segcore.registry import Param, Segmentation, register
 MARKERS = ("distance", "h-minima", "low-gradient")
 
 
+def _distances(gray: np.ndarray):
+    """The Otsu foreground and each pixel's distance to the background (inside) and
+    to the foreground (outside)."""
+    fg = gray > global_threshold(gray, "otsu")
+    return fg, ndi.distance_transform_edt(fg), ndi.distance_transform_edt(~fg)
+
+
+def _distance_markers(fg, inside, outside, *, h: float) -> np.ndarray:
+    peaks = morphology.h_maxima(inside, max(h * float(inside.max()), 0.5)) & fg
+    markers = measure.label(peaks).astype(np.int32)
+    markers[markers > 0] += 1
+    # The background gets one marker far from every object.
+    markers[outside > max(2.0, 0.5 * outside.max())] = 1
+    return markers
+
+
 def find_markers(gray: np.ndarray, gradient: np.ndarray, how: str, *, h: float) -> np.ndarray:
     """Markers for the watershed when the user gave no seeds.
 
@@ -33,15 +49,7 @@ def find_markers(gray: np.ndarray, gradient: np.ndarray, how: str, *, h: float) 
     2
     """
     if how == "distance":
-        fg = gray > global_threshold(gray, "otsu")
-        dist = ndi.distance_transform_edt(fg)
-        peaks = morphology.h_maxima(dist, max(h * float(dist.max()), 0.5)) & fg
-        markers = measure.label(peaks).astype(np.int32)
-        markers[markers > 0] += 1
-        # The background gets one marker far from every object.
-        bg = ndi.distance_transform_edt(~fg)
-        markers[bg > max(2.0, 0.5 * bg.max())] = 1
-        return markers
+        return _distance_markers(*_distances(gray), h=h)
     if how == "h-minima":
         minima = morphology.h_minima(gradient, h * max(float(gradient.max()), 1e-12))
         return measure.label(minima).astype(np.int32)
@@ -82,20 +90,21 @@ def watershed(image, *, seeds, auto_markers, h, sigma, regularity, watershed_lin
     """
     gray = to_gray(image)
     smooth = filters.gaussian(gray, sigma=sigma) if sigma > 0 else gray
-    gradient = filters.sobel(smooth)
     if seeds is not None:
-        marker_img = seeds
-        elevation = gradient
+        marker_img, elevation = seeds, filters.sobel(smooth)
+    elif auto_markers == "distance":
+        # One threshold and two distance transforms serve the markers and the relief.
+        fg, inside, outside = _distances(smooth)
+        marker_img = _distance_markers(fg, inside, outside, h=h)
+        # Objects and background are both basins; the ridge is their border.
+        elevation = -(inside + outside)
     else:
-        marker_img = find_markers(smooth, gradient, auto_markers, h=h)
-        if auto_markers == "distance":
-            fg = smooth > global_threshold(smooth, "otsu")
-            # Objects and background are both basins; the ridge is their border.
-            elevation = -(ndi.distance_transform_edt(fg) + ndi.distance_transform_edt(~fg))
-        else:
-            elevation = gradient
+        elevation = filters.sobel(smooth)
+        marker_img = find_markers(smooth, elevation, auto_markers, h=h)
     if not marker_img.any():
         raise ValueError("no markers were found; lower 'h' or add seeds")
     labels = segmentation.watershed(elevation, marker_img, compactness=regularity,
                                     watershed_line=watershed_line)
-    return Segmentation(labels=labels, extras={"markers": marker_img, "n_markers": int(len(np.unique(marker_img)) - 1)})
+    # Counting marker labels with bincount, not np.unique: no sort of every pixel.
+    n_markers = int(np.count_nonzero(np.bincount(marker_img.ravel())[1:]))
+    return Segmentation(labels=labels, extras={"markers": marker_img, "n_markers": n_markers})
