@@ -31,7 +31,7 @@ test: install-test
 	$(BIN)/python -m pytest -q
 
 bench: install
-	$(BIN)/python -m benchmarks.speed
+	$(BIN)/python -m benchmarks.suite
 
 clean:
 	rm -rf $(VENV) .pytest_cache
