@@ -41,20 +41,20 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from PIL import Image
 
 from benchmarks import photo
-from benchmarks.machine import REPO, describe, machine_facts
+from benchmarks.machine import REPO, describe, machine_facts, status_kb
+from seglab.server import IDLE_JS, ServerError
+from seglab.server import app_server as serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -85,14 +85,7 @@ SWITCH_S, COLD_S, UPLOAD_S = 0.3, 3.0, 3.0
 # plotly chart that methods taking seeds show), and the event clock.
 _PAGE_JS = """
 (() => {
-  window.__benchIdle = () => {
-    const app = document.querySelector("[data-testid='stApp']");
-    return !!app
-      && app.getAttribute("data-test-connection-state") === "CONNECTED"
-      && app.getAttribute("data-test-script-state") === "notRunning"
-      && !document.querySelector(
-        "[data-testid='stSpinner'], [data-testid='stSkeleton'], [data-stale='true']");
-  };
+  window.__benchIdle = IDLE_JS;
   window.__benchImagesLoaded = () => [...document.querySelectorAll(
       "[data-testid='stImage'] img")].every(i => i.complete && i.naturalWidth > 0);
   window.__benchPicture = () => {
@@ -117,7 +110,7 @@ _PAGE_JS = """
   }
   window.__benchDone = (t) => { if (window.__benchT1 === null) window.__benchT1 = t; return true; };
 })();
-"""
+""".replace("IDLE_JS", IDLE_JS)
 _NEW_PICTURE = """() => {
   const p = window.__benchPicture();
   return window.__benchT0 !== null && p && p !== window.__benchBefore && window.__benchIdle()
@@ -148,12 +141,6 @@ class Measure:
 # --------------------------------------------------------------------------- the server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Server:
     url: str
@@ -161,13 +148,7 @@ class Server:
     started: float  # time.monotonic() when the process was started
 
     def status_kb(self, name: str) -> int | None:
-        try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith(name + ":"):
-                    return int(line.split()[1])
-        except (OSError, ValueError):
-            pass
-        return None
+        return status_kb(name, self.proc.pid)
 
     def reset_peak(self) -> bool:
         try:
@@ -179,40 +160,12 @@ class Server:
 
 @contextlib.contextmanager
 def app_server(log_path: Path, *, timeout_s: float = 120):
-    """``streamlit run app.py`` of this checkout on a free port, stopped however the
-    block ends; yields once the server answers its health check."""
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    url = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        started = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-        try:
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"streamlit exited with code {proc.returncode}; "
-                                       f"see {log_path}")
-                try:
-                    with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() - started > timeout_s:
-                    raise RuntimeError(f"streamlit did not answer within {timeout_s} s; "
-                                       f"see {log_path}")
-                time.sleep(0.05)
+    """The app's server (:func:`seglab.server.app_server`) as a :class:`Server`."""
+    try:
+        with serve(log_path, timeout_s=timeout_s) as (url, proc, started):
             yield Server(url, proc, started)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+    except ServerError as err:
+        raise RuntimeError(f"{err}; see {log_path}") from None
 
 
 # --------------------------------------------------------------------------- waiting

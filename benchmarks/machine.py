@@ -22,6 +22,18 @@ LIBRARIES = ("numpy", "scipy", "scikit-image", "scikit-learn", "torch", "streaml
              "plotly", "playwright", "threadpoolctl", "seglab")
 
 
+def status_kb(field_name: str, pid: int | str = "self") -> int | None:
+    """A memory figure of a process from ``/proc/PID/status`` in kB (``VmRSS``,
+    ``VmHWM``...), or None where it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

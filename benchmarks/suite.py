@@ -62,7 +62,7 @@ from typing import Callable
 import numpy as np
 
 from benchmarks import photo
-from benchmarks.machine import REPO, describe, machine_facts
+from benchmarks.machine import REPO, describe, machine_facts, status_kb
 
 SIZES = (0.25, 1.0, 4.0, 16.0)
 SPACES = ("rgb", "lab", "hsv", "gray")
@@ -413,16 +413,6 @@ def select_cases(spec: str | None) -> list[Case]:
 # --------------------------------------------------------------------------- worker
 
 
-def _status_kb(field_name: str, pid: int | str = "self") -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
 def _reset_peak() -> bool:
     try:
         Path("/proc/self/clear_refs").write_text("5")
@@ -473,7 +463,7 @@ def run_worker(job_file: str) -> None:
         image = photo.as_float(np.load(job["image"]))
         seeds = photo.two_seeds(image.shape[:2]) if case.seeded else None
         exact_peak = _reset_peak()
-        before = _status_kb("VmRSS")
+        before = status_kb("VmRSS")
         times, found = [], None
         for i in range(job["repeat"]):
             found = None  # the last result is not kept alive through the next call
@@ -482,7 +472,7 @@ def run_worker(job_file: str) -> None:
             found = call(image, seeds)
             times.append(time.perf_counter() - t)
             if i == 0:
-                peak = _status_kb("VmHWM")
+                peak = status_kb("VmHWM")
                 result["peak_mb"] = (None if peak is None or before is None
                                      else round((peak - before) / 1024, 1))
                 result["peak_exact"] = exact_peak
@@ -542,7 +532,7 @@ def run_side(case: Case, side: str, image: Path, warm: Path, work: Path,
                     deadline = time.monotonic() + limit
             except queue.Empty:
                 pass
-            rss = (_status_kb("VmRSS", proc.pid) or 0) / 1024
+            rss = (status_kb("VmRSS", proc.pid) or 0) / 1024
             worst_mb = max(worst_mb, rss)
             if rss > limits.memory_mb:
                 _stop(proc)

@@ -16,16 +16,14 @@ import contextlib
 import io
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from seglab.server import IDLE_JS, ServerError, app_server
 
 pytestmark = pytest.mark.browser
 
@@ -47,17 +45,8 @@ VIEWPORT = {"width": 1400, "height": 1000}
 PAGES = [("Image", "SegLab"), ("Segment", "Segment"), ("Compare", "Compare"),
          ("Evaluate", "Evaluate")]
 
-# Idle means: connected, the script is not running (Streamlit marks its state on the
-# app's root for its own tests), no spinner turns, no picture is still a placeholder
-# (skeleton) and nothing of the previous run is still shown greyed out (stale).
-_IDLE_JS = """() => {
-    const app = document.querySelector("[data-testid='stApp']");
-    return !!app
-        && app.getAttribute("data-test-connection-state") === "CONNECTED"
-        && app.getAttribute("data-test-script-state") === "notRunning"
-        && !document.querySelector(
-            "[data-testid='stSpinner'], [data-testid='stSkeleton'], [data-stale='true']");
-}"""
+_IDLE_JS = IDLE_JS  # the page is idle (seglab.server says what that means)
+
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -85,12 +74,6 @@ def browser():
         chromium.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _log_tail(path: Path = SERVER_LOG, n: int = 40) -> str:
     try:
         lines = path.read_text(errors="replace").splitlines()
@@ -105,41 +88,11 @@ def streamlit_server(log_name: str):
     it answers, and stops it however the block ends."""
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / log_name
-    port = _free_port()
-    # No file watcher: it would watch the whole checkout, .venv included, for nothing.
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
-           "--server.headless", "true", "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    url = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + FIRST_LOAD_MS / 1000
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"streamlit exited with code {proc.returncode}:\n"
-                                f"{_log_tail(log_path)}", pytrace=False)
-                try:
-                    with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"streamlit did not answer on {url} within "
-                                f"{FIRST_LOAD_MS // 1000} s:\n{_log_tail(log_path)}",
-                                pytrace=False)
-                time.sleep(0.25)
+    try:
+        with app_server(log_path, timeout_s=FIRST_LOAD_MS / 1000) as (url, _, _):
             yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+    except ServerError as err:
+        pytest.fail(f"{err}:\n{_log_tail(log_path)}", pytrace=False)
 
 
 @pytest.fixture(scope="module")

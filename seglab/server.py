@@ -1,0 +1,73 @@
+"""Start this checkout's app as a real server, for the browser tests and the browser
+benchmark: ``streamlit run app.py`` on 127.0.0.1, a free port, no file watcher."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: A JavaScript function telling whether the page is idle: connected, the script not
+#: running (Streamlit marks its state on the app's root for its own tests), no spinner,
+#: no picture still a placeholder (skeleton), nothing of the previous run greyed out.
+IDLE_JS = """() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    return !!app
+        && app.getAttribute("data-test-connection-state") === "CONNECTED"
+        && app.getAttribute("data-test-script-state") === "notRunning"
+        && !document.querySelector(
+            "[data-testid='stSpinner'], [data-testid='stSkeleton'], [data-stale='true']");
+}"""
+
+
+class ServerError(RuntimeError):
+    """The server exited or did not answer in time; the message says which."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def app_server(log_path: Path, *, timeout_s: float = 120):
+    """Yield ``(url, process, started)`` once the server answers its health check
+    (``started`` is ``time.monotonic()`` at launch); stop it however the block ends.
+    Raises :class:`ServerError` when it exits or does not answer within ``timeout_s``."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port),
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log:
+        started = time.monotonic()
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        try:
+            while True:
+                if proc.poll() is not None:
+                    raise ServerError(f"streamlit exited with code {proc.returncode}")
+                try:
+                    with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() - started > timeout_s:
+                    raise ServerError(f"streamlit did not answer on {url} within {timeout_s:g} s")
+                time.sleep(0.05)
+            yield url, proc, started
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
