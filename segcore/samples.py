@@ -14,7 +14,7 @@ import numpy as np
 
 from segcore import synthetic
 
-__all__ = ["SampleInfo", "SKIMAGE_SAMPLES", "list_samples", "skimage_png"]
+__all__ = ["SampleInfo", "SKIMAGE_SAMPLES", "list_samples", "skimage_picture", "skimage_png"]
 
 # scikit-image's bundled pictures that ship inside the package (no download).
 SKIMAGE_SAMPLES = {
@@ -64,6 +64,23 @@ def list_samples() -> list[SampleInfo]:
     return out
 
 
+def skimage_picture(name: str) -> np.ndarray:
+    """A picture bundled with scikit-image as ``uint8`` pixels (``(H, W)`` gray or
+    ``(H, W, 3)`` colour), straight from the package.
+
+    Examples
+    --------
+    >>> skimage_picture("coins").shape, skimage_picture("horse").dtype
+    ((303, 384), dtype('uint8'))
+    """
+    if name not in SKIMAGE_SAMPLES:
+        raise ValueError(f"unknown sample {name!r}; valid: {', '.join(SKIMAGE_SAMPLES)}")
+    import skimage.data
+
+    array = getattr(skimage.data, name)()
+    return array.astype(np.uint8) * 255 if array.dtype == bool else array
+
+
 def skimage_png(name: str) -> bytes:
     """A picture bundled with scikit-image as PNG bytes, so that it is loaded (and
     can be downloaded) like any file.
@@ -73,14 +90,8 @@ def skimage_png(name: str) -> bytes:
     >>> skimage_png("coins")[:4]
     b'\\x89PNG'
     """
-    if name not in SKIMAGE_SAMPLES:
-        raise ValueError(f"unknown sample {name!r}; valid: {', '.join(SKIMAGE_SAMPLES)}")
-    import skimage.data
     from PIL import Image
 
-    array = getattr(skimage.data, name)()
-    if array.dtype == bool:
-        array = array.astype(np.uint8) * 255
     buf = io.BytesIO()
-    Image.fromarray(array).save(buf, format="PNG")
+    Image.fromarray(skimage_picture(name)).save(buf, format="PNG")
     return buf.getvalue()
