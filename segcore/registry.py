@@ -333,6 +333,12 @@ class MethodSpec:
     def takes_seeds(self) -> bool:
         return self.seeds != "none"
 
+    @property
+    def reports_progress(self) -> bool:
+        """Whether the method calls ``progress(fraction)`` while it runs (so a long
+        run can show how far it is, and be stopped between two calls)."""
+        return "progress" in inspect.signature(self.func).parameters
+
     def describe_settings(self, image: np.ndarray, params: dict) -> list[str]:
         """Plain-words notes on what ``params`` will do on ``image``, before running;
         ``ValueError`` in words where they cannot run.
@@ -615,7 +621,9 @@ def segment(image: Any, method: str, *, seeds: Any = None, progress: Callable | 
     seeds : list of (row, col, label) or (H, W) int ndarray, optional
         For methods that take seeds; ``0`` in a marker image means no seed.
     progress : callable, optional
-        ``progress(fraction)`` for slow methods that report progress.
+        ``progress(fraction)``, called by methods that report progress (see
+        ``MethodSpec.reports_progress``) as they go; an exception it raises stops
+        the run and propagates (that is how a page cancels a long run).
     **params
         The method's parameters; missing ones take their defaults.
 
@@ -648,7 +656,7 @@ def segment(image: Any, method: str, *, seeds: Any = None, progress: Callable | 
         kwargs["seeds"] = markers
     elif seeds is not None:
         raise ValueError(f"method {spec.name!r} does not take seeds")
-    if progress is not None and "progress" in inspect.signature(spec.func).parameters:
+    if progress is not None and spec.reports_progress:
         kwargs["progress"] = progress
     start = time.perf_counter()
     result = spec.func(img, **kwargs)

@@ -283,6 +283,10 @@ def test_full_image_on_request():
     at.toggle(key="segment.full").set_value(True).run()
     no_trouble(at)
     assert "Worked on the full image, 1411 × 1411" in texts(at.caption)
+    at.button(key="segment.stop").click().run()  # Stop goes back to the preview
+    no_trouble(at)
+    assert at.toggle(key="segment.full").value is False
+    assert "Worked on a preview" in texts(at.caption)
 
 
 # --------------------------------------------------------------------------- compare page

@@ -304,3 +304,20 @@ def test_multiotsu_with_too_few_gray_values_says_so():
     flat_halves = segcore.synthetic.two_regions((16, 16)).image
     with pytest.raises(ValueError, match="fewer than 4 gray values"):
         segment(flat_halves, "threshold", algorithm="multiotsu", classes=4)
+
+
+@pytest.mark.parametrize("name", ["kmeans", "gmm", "unet"])
+def test_progress_is_reported_and_an_exception_in_it_stops_the_run(name, blobs_image):
+    assert segcore.get_method(name).reports_progress
+    seen = []
+    segment(blobs_image, name, progress=seen.append)
+    assert seen and all(0 <= f <= 1 for f in seen) and seen == sorted(seen)
+
+    class Stop(Exception):
+        pass
+
+    def stop(fraction):
+        raise Stop
+
+    with pytest.raises(Stop):  # how the app cancels a long run: at the next report
+        segment(blobs_image, name, progress=stop)

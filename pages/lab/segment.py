@@ -7,7 +7,8 @@ from segcore import metrics, viz
 from seglab import cache, widgets
 from seglab.downloads import downloads
 from seglab.seeds import seed_controls, show_picture
-from seglab.state import CurrentImage, current, options_key, remember, remember_result, restore
+from seglab.state import (CurrentImage, current, keep, options_key, remember, remember_result,
+                          restore)
 
 cur = current()
 st.title("Segment")
@@ -25,7 +26,7 @@ def kept_widget(widget, label: str, key: str, default, **kwargs):
 
 
 @st.fragment
-def workspace(cur: CurrentImage) -> None:
+def workspace(cur: CurrentImage, full: bool) -> None:
     controls, result = widgets.two_panes()
     with controls:
         spec = widgets.method_picker(key="segment.method")
@@ -33,13 +34,6 @@ def workspace(cur: CurrentImage) -> None:
         with st.container(border=True):
             params, missing = widgets.method_settings(spec, cur, scope="segment")
         seeds, clickable = seed_controls(cur, spec) if spec.takes_seeds else ([], False)
-        full = False
-        if cur.is_previewed:
-            h, w = cur.shape
-            full = kept_widget(st.toggle, f"Use the full image ({w} × {h})", "segment.full",
-                               False, help="While you explore, methods run on a preview of "
-                                           "about one megapixel. Turn this on for the result "
-                                           "at full size; it can take a while.")
 
     with result:
         image = cur.image if full else cur.preview
@@ -53,11 +47,7 @@ def workspace(cur: CurrentImage) -> None:
             show_picture(cur, cur.preview, seeds, clickable=clickable)
             return
         if full:
-            bar = st.progress(0.0, text=f"Running {spec.label} on the full image…")
-            seg, error = cache.run_method(
-                cur, spec.name, params, seeds=seeds, full=True,
-                progress=lambda f: bar.progress(min(max(float(f), 0.0), 1.0)))
-            bar.empty()
+            seg, error = run_full(cur, spec, params, seeds)
         else:
             with st.spinner(f"Running {spec.label}…"):
                 seg, error = cache.run_method(cur, spec.name, params, seeds=seeds)
@@ -68,6 +58,43 @@ def workspace(cur: CurrentImage) -> None:
             return
         remember_result(cur, f"Segment page: {spec.label}", seg, full=full)
         show_result(cur, spec, seg, image, seeds, full=full, clickable=clickable)
+
+
+def back_to_preview() -> None:
+    keep("segment.full", False)
+
+
+def full_image_switch(cur: CurrentImage) -> bool:
+    """The full-image toggle and, while it is on, the Stop button. Both live outside the
+    workspace fragment: a click outside a fragment reruns the whole page, which stops a
+    run in progress at its next progress report (a click inside would wait for it)."""
+    if not cur.is_previewed:
+        return False
+    h, w = cur.shape
+    with st.container(horizontal=True, vertical_alignment="center"):
+        full = kept_widget(st.toggle, f"Use the full image ({w} × {h})", "segment.full", False,
+                           help="While you explore, methods run on a preview of about one "
+                                "megapixel. Turn this on for the result at full size; it can "
+                                "take a while.")
+        if full:
+            st.button("Stop and go back to the preview", on_click=back_to_preview,
+                      key="segment.stop", icon=":material/stop_circle:")
+    return full
+
+
+def run_full(cur: CurrentImage, spec, params, seeds):
+    """The method on the full image: a progress bar where the method reports progress
+    (Stop then takes effect at the next report), else a spinner."""
+    h, w = cur.shape
+    if spec.reports_progress:
+        bar = st.progress(0.0, text=f"Running {spec.label} on the full image ({w} × {h})…")
+        result = cache.run_method(cur, spec.name, params, seeds=seeds, full=True,
+                                  progress=lambda f: bar.progress(min(max(float(f), 0.0), 1.0)))
+        bar.empty()
+        return result
+    with st.spinner(f"Running {spec.label} on the full image ({w} × {h}); it reports no "
+                    "progress, so Stop takes effect when it ends…"):
+        return cache.run_method(cur, spec.name, params, seeds=seeds, full=True)
 
 
 def show_result(cur: CurrentImage, spec, seg, image, seeds, *, full: bool,
@@ -159,4 +186,4 @@ def show_result(cur: CurrentImage, spec, seg, image, seeds, *, full: bool,
               seeds=segcore.scale_seeds(seeds, cur.shape, image.shape[:2]))
 
 
-workspace(cur)
+workspace(cur, full_image_switch(cur))

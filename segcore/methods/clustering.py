@@ -143,7 +143,7 @@ def _nearest(x: np.ndarray, centres: np.ndarray,
 
 
 def lloyd(x: np.ndarray, centres: np.ndarray, *, max_iter: int = 100, tol: float = 1e-4,
-          weights: np.ndarray | None = None):
+          weights: np.ndarray | None = None, progress=None):
     """Lloyd's k-means iterations from given centres, recording every step.
 
     With ``weights``, row ``i`` of ``x`` stands for ``weights[i]`` identical points
@@ -171,7 +171,9 @@ def lloyd(x: np.ndarray, centres: np.ndarray, *, max_iter: int = 100, tol: float
     history = []
     mean = (w[:, None] * x).sum(0) / w.sum()
     threshold = tol * float(((w[:, None] * (x - mean) ** 2).sum(0) / w.sum()).mean())
-    for _ in range(max_iter):
+    for step in range(max_iter):
+        if progress is not None:
+            progress(step / max_iter)
         assign, inertia = _nearest(x, centres, w)
         history.append({"centres": centres.copy(), "inertia": inertia})
         counts = np.bincount(assign, weights=w, minlength=k)
@@ -249,7 +251,8 @@ def _check_colours(x: np.ndarray, k: int, *, distinct_rows: bool, columns: int) 
         raise ValueError(f"the image has fewer than {k} distinct colours; lower k")
 
 
-def best_lloyd(x: np.ndarray, weights: np.ndarray, k: int, *, rng: int, max_iter: int = 100):
+def best_lloyd(x: np.ndarray, weights: np.ndarray, k: int, *, rng: int, max_iter: int = 100,
+               progress=None):
     """Lloyd's iterations from several k-means++ starts, keeping the one of least
     inertia: ten starts on a few thousand rows (a gray histogram, a small image's
     colours), three past that. Returns its centres and history.
@@ -269,12 +272,33 @@ def best_lloyd(x: np.ndarray, weights: np.ndarray, k: int, *, rng: int, max_iter
 
     starts = np.random.RandomState(rng)
     best = None
-    for _ in range(10 if len(x) <= 5000 else 3):
+    n = 10 if len(x) <= 5000 else 3
+    for start in range(n):
         init, _ = kmeans_plusplus(x, k, sample_weight=weights, random_state=starts)
-        centres, _, inertia, history = lloyd(x, init, max_iter=max_iter, weights=weights)
+        report = None if progress is None else (lambda f, s=start: progress((s + f) / n))
+        centres, _, inertia, history = lloyd(x, init, max_iter=max_iter, weights=weights,
+                                             progress=report)
         if best is None or inertia < best[0]:
             best = (inertia, centres, history)
     return best[1], best[2]
+
+
+class _phases:
+    """``progress`` told how far a run is, by phases: ``report(f)`` says ``f`` of the
+    run is done; ``report.between(a, b)`` is a callback mapping a phase's own 0..1
+    onto ``a..b``. Without ``progress`` every report does nothing."""
+
+    def __init__(self, progress):
+        self.progress = progress
+
+    def __call__(self, fraction: float) -> None:
+        if self.progress is not None:
+            self.progress(fraction)
+
+    def between(self, low: float, high: float):
+        if self.progress is None:
+            return None
+        return lambda f: self.progress(low + (high - low) * f)
 
 
 def _points(image: np.ndarray, space: str, xy_weight: float, rng: int):
@@ -295,7 +319,7 @@ def _points(image: np.ndarray, space: str, xy_weight: float, rng: int):
                "spatially compact, 0 ignores where pixels are."),
     MAX_ITER, RNG,
 ))
-def kmeans(image, *, k, space, xy_weight, max_iter, rng):
+def kmeans(image, *, k, space, xy_weight, max_iter, rng, progress=None):
     """Group pixels into ``k`` clusters of similar colour (Lloyd's k-means, k-means++ start).
 
     Labels ``1..k`` are ordered by the mean intensity of their pixels.
@@ -317,11 +341,15 @@ def kmeans(image, *, k, space, xy_weight, max_iter, rng):
     array([1, 1, 1, 1, 2, 2, 2, 2], dtype=int32)
     """
     h, w = image.shape[:2]
+    report = _phases(progress)
     x, weights, index = _points(image, space, xy_weight, rng)
+    report(0.3)  # the colour table is about a third of a large image's run
     columns = x.shape[1] - (2 if xy_weight > 0 else 0)
     _check_colours(x, k, distinct_rows=index is not None and columns > 1, columns=columns)
     fit_x, fit_w, _ = _fit_rows(x, weights, binned=index is not None)
-    centres, history = best_lloyd(fit_x, fit_w, k, rng=rng, max_iter=max_iter)
+    centres, history = best_lloyd(fit_x, fit_w, k, rng=rng, max_iter=max_iter,
+                                  progress=report.between(0.3, 0.7))
+    report(0.7)
     if index is not None:  # every distinct colour to its nearest centre
         assign, inertia = _nearest(x, centres, weights)
     else:  # fitted on a subset: label every pixel by its nearest centre
@@ -352,7 +380,7 @@ def kmeans(image, *, k, space, xy_weight, max_iter, rng):
                "axes; spherical: circles."),
     MAX_ITER, RNG,
 ))
-def gmm(image, *, k, space, covariance_type, max_iter, rng):
+def gmm(image, *, k, space, covariance_type, max_iter, rng, progress=None):
     """Fit a mixture of ``k`` Gaussians to pixel colours by expectation-maximisation.
 
     EM runs on the distinct colours weighted by their pixel counts (see
@@ -377,7 +405,9 @@ def gmm(image, *, k, space, covariance_type, max_iter, rng):
     ((16, 16, 2), np.int32(1), np.int32(2))
     """
     h, w = image.shape[:2]
+    report = _phases(progress)
     x, weights, index = colour_table(image, space)
+    report(0.3)
     _check_colours(x, k, distinct_rows=x.shape[1] > 1, columns=x.shape[1])
     # The start scikit-learn's GaussianMixture takes by default, a k-means fit with each
     # point's component its cluster; here on the distinct colours (or their bins), weighted.
@@ -387,7 +417,8 @@ def gmm(image, *, k, space, covariance_type, max_iter, rng):
     resp = np.zeros((len(fit_x), k))
     resp[np.arange(len(fit_x)), assign] = 1
     fit = em(fit_x, fit_w, resp, covariance_type=covariance_type, max_iter=max_iter,
-             scatter=scatter)
+             scatter=scatter, progress=report.between(0.3, 0.7))
+    report(0.7)
     final = fit["history"][-1]
     ll, resp = posteriors(x, weights, (final["weights"], final["means"], final["covariances"]),
                           covariance_type)
@@ -484,7 +515,8 @@ def posteriors(x: np.ndarray, weights: np.ndarray, params: tuple, covariance_typ
 
 
 def em(x: np.ndarray, weights: np.ndarray, resp: np.ndarray, *, covariance_type: str = "full",
-       max_iter: int = 100, tol: float = EM_TOL, scatter: np.ndarray | None = None) -> dict:
+       max_iter: int = 100, tol: float = EM_TOL, scatter: np.ndarray | None = None,
+       progress=None) -> dict:
     """Expectation-maximisation for a Gaussian mixture, each row of ``x`` counting
     ``weights`` times: the same iterations as scikit-learn's ``GaussianMixture`` on
     all the points, from the start the responsibilities ``resp`` give.
@@ -510,7 +542,9 @@ def em(x: np.ndarray, weights: np.ndarray, resp: np.ndarray, *, covariance_type:
     ll, resp = e_step(params)
     history = [dict(zip(("weights", "means", "covariances"), params), log_likelihood=ll)]
     converged = False
-    for _ in range(max_iter):
+    for step in range(max_iter):
+        if progress is not None:
+            progress(step / max_iter)
         params = _estimate(x, w, resp, covariance_type, scatter)
         previous, (ll, resp) = ll, e_step(params)
         history.append(dict(zip(("weights", "means", "covariances"), params), log_likelihood=ll))
