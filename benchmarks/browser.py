@@ -52,7 +52,7 @@ from pathlib import Path
 from PIL import Image
 
 from benchmarks import photo
-from benchmarks.machine import REPO, describe, machine_facts, status_kb
+from benchmarks.machine import describe, machine_facts, status_kb
 from seglab.server import IDLE_JS, ServerError
 from seglab.server import app_server as serve
 

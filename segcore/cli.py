@@ -20,7 +20,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from segcore.io import ImageError, encode_labels_png, load_image, load_mask
 from segcore.metrics import MATCHES

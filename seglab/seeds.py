@@ -16,7 +16,7 @@ from segcore import viz
 from segcore.io import scale_index
 from segcore.registry import MethodSpec, scale_seeds
 
-from seglab.state import CurrentImage, remember, restore
+from seglab.state import CurrentImage, persistent
 
 #: Highest seed label offered.
 SEED_LABELS = 6
@@ -71,16 +71,14 @@ def seed_controls(cur: CurrentImage, spec: MethodSpec) -> tuple[list, bool]:
         st.markdown(f"**Seeds** — {spec.label} can use seeds; without them it finds its own.")
         # A clickable picture is a plotly chart with a grid of click targets: it costs
         # a second or two on every rerun, so it is there only while it is wanted.
-        restore("seed_clicking", bool(seeds))
-        clicking = st.toggle("Place seeds by clicking on the picture", key="seed_clicking")
-        remember("seed_clicking")
+        clicking = persistent(st.toggle, "Place seeds by clicking on the picture",
+                              key="seed_clicking", default=bool(seeds))
     palette = viz.label_palette(SEED_LABELS)
-    restore("seed_label", 1, lambda v: v in range(1, SEED_LABELS + 1))
-    st.segmented_control("Label of the next seed", list(range(1, SEED_LABELS + 1)),
-                         key="seed_label", required=True,
-                         help="Seeds of the same label grow into the same region; the colours "
-                              "below are the labels' colours on the picture.")
-    remember("seed_label")
+    persistent(st.segmented_control, "Label of the next seed", key="seed_label", default=1,
+               valid=lambda v: v in range(1, SEED_LABELS + 1),
+               options=list(range(1, SEED_LABELS + 1)), required=True,
+               help="Seeds of the same label grow into the same region; the colours below "
+                    "are the labels' colours on the picture.")
     swatches = " ".join(
         f"<span style='color:{viz.hex_colour(palette[i])};font-size:1.2em'>&#9632;</span>"
         f"&nbsp;{i}" for i in range(1, SEED_LABELS + 1))

@@ -106,6 +106,15 @@ def remember(key: str) -> Any:
     return st.session_state[key]
 
 
+def persistent(widget: Callable, label: str, *, key: str, default: Any,
+               valid: Callable[[Any], bool] | None = None, **kwargs) -> Any:
+    """Draw ``widget(label, key=key, **kwargs)`` with the value it had when last drawn
+    (``default`` the first time, or when that value is no longer ``valid``); returns it."""
+    restore(key, default, valid)
+    widget(label, key=key, **kwargs)
+    return remember(key)
+
+
 def kept(key: str, default: Any = None) -> Any:
     """The last value remembered for ``key`` (a widget not drawn now)."""
     return st.session_state.get(KEPT, {}).get(key, default)

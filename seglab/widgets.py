@@ -12,7 +12,7 @@ from segcore import io as sio
 from segcore.registry import MethodSpec, Param, format_value
 
 from seglab import cache
-from seglab.state import CurrentImage, current, kept, remember, restore, set_current
+from seglab.state import CurrentImage, current, kept, persistent, remember, restore, set_current
 
 #: The extra choice of a file parameter: the user's own file.
 OWN_FILE = "your own file…"
@@ -83,9 +83,9 @@ def _file_choice(p: Param, key: str) -> str | None:
     """A choice that may also be a file: the listed values, or an uploaded file
     saved to the server's private folder, whose path becomes the value."""
     options = list(p.choices) + [OWN_FILE]
-    restore(key, p.default, lambda v: v in options)
-    choice = st.selectbox(p.label, options, key=key, help=_help(p), format_func=str)
-    remember(key)
+    choice = persistent(st.selectbox, p.label, key=key, default=p.default,
+                        valid=lambda v: v in options, options=options, help=_help(p),
+                        format_func=str)
     if choice != OWN_FILE:
         return choice
     f = p.file
@@ -108,9 +108,8 @@ def method_picker(*, key: str, label: str = "Method") -> MethodSpec:
     specs = segcore.list_methods()
     names = [m.name for m in specs]
     labels = {m.name: m.label for m in specs}
-    restore(key, names[0], lambda v: v in names)
-    name = st.selectbox(label, names, key=key, format_func=lambda n: labels[n])
-    remember(key)
+    name = persistent(st.selectbox, label, key=key, default=names[0], valid=lambda v: v in names,
+                      options=names, format_func=lambda n: labels[n])
     return segcore.get_method(name)
 
 
@@ -130,7 +129,7 @@ def method_settings(spec: MethodSpec, cur: CurrentImage, *, scope: str) -> tuple
         for note in notes:
             st.caption(note)
         if error:
-            missing.append(f"the settings must work, but {error}")
+            missing.append(f"these settings cannot be used: {error}")
     return params, missing
 
 

@@ -495,3 +495,18 @@ def test_optional_seeds_make_the_picture_clickable_only_on_request():
     assert at.main.get("plotly_chart"), "the clickable picture"
     choose_method(at, "region_growing")  # required seeds: always clickable
     assert at.main.get("plotly_chart")
+
+
+def test_an_unreadable_checkpoint_upload_is_refused_in_words():
+    at = start(("generated", "blobs"), "pages/lab/segment.py")
+    choose_method(at, "unet")
+    at.selectbox(key="segment.unet.model").set_value("your own file…").run()
+    no_trouble(at)
+    assert "upload a file for “Model”" in texts(at.info)
+    at.file_uploader(key="segment.unet.model.file").set_value(
+        ("mine.pt", b"not a checkpoint", "application/octet-stream")).run()
+    no_trouble(at)
+    message = texts(at.info)
+    assert "these settings cannot be used" in message and "'mine.pt'" in message, message
+    assert "seglab-uploads" not in message  # the private path is shown by the file's name
+    assert at.session_state["current"].name == "blobs"

@@ -7,7 +7,7 @@ import segcore
 from segcore import viz
 from seglab import cache, widgets
 from seglab.seeds import seeds_of
-from seglab.state import CurrentImage, current, remember, remember_result, restore
+from seglab.state import CurrentImage, current, persistent, remember_result
 
 cur = current()
 st.title("Compare")
@@ -29,11 +29,10 @@ def scored(seg, truth) -> dict:
 def compare(cur: CurrentImage) -> None:
     specs = {m.name: m for m in segcore.list_methods()}
     names = list(specs)
-    restore("compare.methods", [n for n in DEFAULT_METHODS if n in names],
-            lambda v: isinstance(v, list) and all(n in names for n in v))
-    chosen = st.multiselect("Methods to compare (2 to 6)", names, key="compare.methods",
-                            max_selections=6, format_func=lambda n: specs[n].label)
-    remember("compare.methods")
+    chosen = persistent(st.multiselect, "Methods to compare (2 to 6)", key="compare.methods",
+                        default=[n for n in DEFAULT_METHODS if n in names],
+                        valid=lambda v: isinstance(v, list) and all(n in names for n in v),
+                        options=names, max_selections=6, format_func=lambda n: specs[n].label)
     if len(chosen) < 2:
         st.info("Choose at least two methods to compare.")
         return

@@ -5,8 +5,8 @@ import streamlit as st
 from segcore import metrics, viz
 from seglab import cache, widgets
 from seglab.seeds import seeds_of
-from seglab.state import (CurrentImage, current, keep, options_key, remember, remember_result,
-                          restore, results_for)
+from seglab.state import (CurrentImage, current, keep, options_key, persistent, remember_result,
+                          results_for)
 
 MATCHING = {"hungarian": "one label per class", "majority": "largest overlap",
             "none": "as they are"}
@@ -39,11 +39,10 @@ def result_to_score(cur: CurrentImage):
         # A result made since the last visit is the one the user wants to score.
         keep("evaluate.result", newest)
         st.session_state["evaluate.newest_seen"] = (cur.key, newest)
-    restore("evaluate.result", newest, lambda v: v in options)
-    choice = st.selectbox("Result to score", options, key="evaluate.result",
-                          help="Results from the Segment and Compare pages on this image, "
-                               "or one made here.")
-    remember("evaluate.result")
+    choice = persistent(st.selectbox, "Result to score", key="evaluate.result", default=newest,
+                        valid=lambda v: v in options, options=options,
+                        help="Results from the Segment and Compare pages on this image, "
+                             "or one made here.")
     if choice != RUN_HERE:
         return kept[choice]["seg"], kept[choice]["full"]
     spec = widgets.method_picker(key="evaluate.method")
@@ -76,23 +75,21 @@ def evaluate(cur: CurrentImage) -> None:
         if chosen is None:
             return
         seg, full = chosen
-        restore("evaluate.match", "hungarian", lambda v: v in MATCHING)
-        match = st.radio("Match labels to classes", list(MATCHING), key="evaluate.match",
-                         format_func=MATCHING.get,
-                         help="Clustering and superpixel methods number their regions "
-                              "arbitrarily. One label per class (Hungarian matching) pairs each "
-                              "truth class with the label that overlaps it most, one to one: it "
-                              "asks whether the method found the classes. Largest overlap renames "
-                              "every label to the class it overlaps most, many to one: it asks "
-                              "whether the regions' borders could follow the truth, the fair "
-                              "view of superpixels. 'As they are' is for methods whose label "
-                              "numbers already are the classes.")
-        remember("evaluate.match")
-        restore("evaluate.tolerance", 2)
-        tolerance = st.slider("Boundary tolerance (pixels)", 0, 10, key="evaluate.tolerance",
-                              help="How far a predicted border may lie from the true one and "
-                                   "still count as found.")
-        remember("evaluate.tolerance")
+        match = persistent(st.radio, "Match labels to classes", key="evaluate.match",
+                           default="hungarian", valid=lambda v: v in MATCHING,
+                           options=list(MATCHING), format_func=MATCHING.get,
+                           help="Clustering and superpixel methods number their regions "
+                                "arbitrarily. One label per class (Hungarian matching) pairs each "
+                                "truth class with the label that overlaps it most, one to one: it "
+                                "asks whether the method found the classes. Largest overlap renames "
+                                "every label to the class it overlaps most, many to one: it asks "
+                                "whether the regions' borders could follow the truth, the fair "
+                                "view of superpixels. 'As they are' is for methods whose label "
+                                "numbers already are the classes.")
+        tolerance = persistent(st.slider, "Boundary tolerance (pixels)", key="evaluate.tolerance",
+                               default=2, min_value=0, max_value=10,
+                               help="How far a predicted border may lie from the true one and "
+                                    "still count as found.")
 
     image = cur.image if full else cur.preview
     truth = cache.truth_at(cur, seg.labels.shape)

@@ -7,8 +7,7 @@ from segcore import metrics, viz
 from seglab import cache, widgets
 from seglab.downloads import downloads
 from seglab.seeds import seed_controls, show_picture
-from seglab.state import (CurrentImage, current, keep, options_key, remember, remember_result,
-                          restore)
+from seglab.state import CurrentImage, current, keep, options_key, persistent, remember_result
 
 cur = current()
 st.title("Segment")
@@ -16,13 +15,6 @@ st.caption(f"Working on **{cur.name}**. Change a setting and the result follows 
            "you let go of the slider.")
 
 VIEWS = ["Overlay", "Boundaries", "Labels", "Before / after", "Histogram"]
-
-
-def kept_widget(widget, label: str, key: str, default, **kwargs):
-    """A view control that keeps its value across page switches."""
-    restore(key, default)
-    widget(label, key=key, **kwargs)
-    return remember(key)
 
 
 @st.fragment
@@ -72,8 +64,8 @@ def full_image_switch(cur: CurrentImage) -> bool:
         return False
     h, w = cur.shape
     with st.container(horizontal=True, vertical_alignment="center"):
-        full = kept_widget(st.toggle, f"Use the full image ({w} × {h})", "segment.full", False,
-                           help="While you explore, methods run on a preview of about one "
+        full = persistent(st.toggle, f"Use the full image ({w} × {h})", key="segment.full",
+                          default=False, help="While you explore, methods run on a preview of about one "
                                 "megapixel. Turn this on for the result at full size; it can "
                                 "take a while.")
         if full:
@@ -129,19 +121,19 @@ def show_result(cur: CurrentImage, spec, seg, image, seeds, *, full: bool,
         views.append("Probabilities")
     if truth is not None:
         views.append("Errors")
-    restore("segment.view", "Overlay", lambda v: v in views)
-    view = st.segmented_control("View", views, key="segment.view", label_visibility="collapsed")
-    view = remember("segment.view") or "Overlay"
+    view = persistent(st.segmented_control, "View", key="segment.view", default="Overlay",
+                      valid=lambda v: v in views, options=views,
+                      label_visibility="collapsed") or "Overlay"
     alpha = float(st.session_state.get("segment.alpha", 0.5))
 
     if view == "Overlay":
         a, b = st.columns([3, 1])
         with a:
-            alpha = kept_widget(st.slider, "Opacity", "segment.alpha", 0.5, min_value=0.0,
+            alpha = persistent(st.slider, "Opacity", key="segment.alpha", default=0.5, min_value=0.0,
                                 max_value=1.0, step=0.05,
                                 help="0 shows the image, 1 only the label colours.")
         with b:
-            lines = kept_widget(st.checkbox, "Boundaries", "segment.lines", False)
+            lines = persistent(st.checkbox, "Boundaries", key="segment.lines", default=False)
         show_picture(cur, viz.overlay(shown, shown_labels, alpha=alpha, show_boundaries=lines),
                      seeds, clickable=clickable)
     elif view == "Boundaries":
@@ -151,8 +143,8 @@ def show_result(cur: CurrentImage, spec, seg, image, seeds, *, full: bool,
         show_picture(cur, viz.color_labels(shown_labels), seeds, clickable=clickable,
                      caption="One colour per label; black is unlabelled (0).")
     elif view == "Before / after":
-        split = kept_widget(st.slider, "Reveal the result up to (% of the width)",
-                            "segment.split", 50, min_value=0, max_value=100, step=1)
+        split = persistent(st.slider, "Reveal the result up to (% of the width)",
+                           key="segment.split", default=50, min_value=0, max_value=100, step=1)
         picture = viz.before_after(shown, shown_labels, position=split / 100, alpha=alpha)
         show_picture(cur, picture, seeds, clickable=clickable,
                      caption="Left of the white line: the result. Right: the image as it is.")
