@@ -37,3 +37,32 @@ def membrane_data() -> Path:
             pytest.skip(f"{MEMBRANE_DATA} is missing and SEGLAB_ALLOW_MISSING_DATA is set")
         pytest.fail(f"the membrane data is missing: expected {MEMBRANE_DATA}")
     return MEMBRANE_DATA
+
+
+@pytest.fixture
+def open_lesson():
+    """A function that starts the app headless (AppTest), picks a sample on the Image
+    page when asked, opens a lesson page and checks that no exception reached it:
+    ``at = open_lesson("pages/learn/thresholds.py", sample=("generated", "blobs"))``."""
+    import sys
+
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:  # the pages import their glue (seglab) from the root
+        sys.path.insert(0, str(root))
+
+    def open_(page: str, *, sample: tuple[str, str] | None = None) -> AppTest:
+        at = AppTest.from_file(str(root / "app.py"), default_timeout=60).run()
+        if sample is not None:
+            at.button(key=f"sample.{sample[0]}.{sample[1]}").click().run()
+        at.switch_page(page).run()
+        assert_no_exception(at)
+        return at
+
+    return open_
+
+
+def assert_no_exception(at) -> None:
+    """No uncaught exception reached the page (no traceback for the learner)."""
+    assert not at.exception, [e.value for e in at.exception]

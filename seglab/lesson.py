@@ -1,0 +1,135 @@
+"""What every lesson page shares: the image it works on (a real photo, a generated
+image with exact truth, or the learner's own), the predict-then-reveal question,
+and the "what to notice" line. The numbers come from :mod:`segcore.learn`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from segcore import io as sio
+from segcore import learn
+from seglab import cache
+from seglab.state import current, persistent
+
+#: Where the answers to every lesson's questions are kept, for the progress panel.
+ANSWERS = "learn.answers"
+
+
+@dataclass(frozen=True)
+class LessonImage:
+    """A lesson's working copy: ``image`` float32 ``(H, W, C)`` in ``[0, 1]``,
+    ``truth`` class ids (``None`` when unknown), ``key`` for caches and questions."""
+
+    name: str
+    kind: str  # "photo", "generated", "yours"
+    key: str
+    image: np.ndarray
+    truth: np.ndarray | None
+    note: str
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _sample_copy(origin: str, name: str, max_pixels: int):
+    sample = cache.sample_image(origin, name)
+    return learn.small_copy(sample.image, sample.truth, max_pixels=max_pixels)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _own_copy(key: str, truth_key: str, _image: np.ndarray, _truth, max_pixels: int):
+    return learn.small_copy(_image, _truth, max_pixels=max_pixels)
+
+
+def lesson_image(lesson: str, *, photo: str, generated: str,
+                 max_pixels: int = learn.LESSON_PIXELS) -> LessonImage:
+    """A choice of three images and the small copy of the chosen one, with a caption
+    that says what the lesson works on. ``photo`` names one of scikit-image's
+    pictures and ``generated`` one of SegLab's generated samples."""
+    cur = current()
+    options = ["photo", "generated", "yours"]
+    labels = {"photo": f"A real photo ({photo})",
+              "generated": f"A generated image with exact truth ({generated})",
+              "yours": f"Your image ({cur.name})"}
+    kind = persistent(st.radio, "Work on", key=f"learn.{lesson}.image", default="photo",
+                      options=options, format_func=labels.get, horizontal=True,
+                      valid=lambda v: v in options,
+                      help="Your image is the one chosen on the Image page (with its ground "
+                           "truth, if you added one).")
+    if kind == "yours":
+        image, truth = _own_copy(cur.key, cur.truth_key, cur.image, cur.truth, max_pixels)
+        name, key, full_shape = cur.name, cur.key + cur.truth_key, cur.image.shape
+    else:
+        origin, name = ("scikit-image", photo) if kind == "photo" else ("generated", generated)
+        image, truth = _sample_copy(origin, name, max_pixels)
+        key = f"{origin}:{name}"
+        full_shape = cache.sample_image(origin, name).image.shape
+    h, w = image.shape[:2]
+    if image.shape[:2] != full_shape[:2]:
+        note = (f"The lesson works on a {w} × {h} copy of {name} ({full_shape[1]} × "
+                f"{full_shape[0]}), so that every step answers in about a second.")
+    else:
+        note = f"The lesson works on {name} at full size ({w} × {h})."
+    if truth is None:
+        note += " No ground truth: the scores need one (add a mask on the Image page)."
+    st.caption(note)
+    return LessonImage(name=name, kind=kind, key=sio.content_key(key.encode()), image=image,
+                       truth=truth, note=note)
+
+
+def notice(text: str) -> None:
+    """The lesson's "what to notice" line for the state it is in now."""
+    st.info(f"**What to notice.** {text}", icon=":material/visibility:")
+
+
+def _question(key: str, question: str, context: str, ask, is_right, explain: str) -> bool:
+    """Ask, wait for "Reveal", then say whether the learner was right. A new context
+    (another image, another setting) asks again. Returns whether it is revealed."""
+    done_key = f"{key}.revealed"
+    st.markdown(f"**Predict first.** {question}")
+    if st.session_state.get(done_key, {}).get("context") != context:
+        st.session_state.pop(done_key, None)
+    revealed = st.session_state.get(done_key)
+    guess = ask(disabled=revealed is not None)
+    if revealed is None:
+        if st.button("Reveal", key=f"{key}.reveal", disabled=guess is None,
+                     help="Commit to an answer first; then the lesson shows what happens."):
+            right = bool(is_right(guess))
+            st.session_state[done_key] = {"context": context, "guess": guess, "right": right}
+            st.session_state.setdefault(ANSWERS, {})[key] = right
+            st.rerun()
+        return False
+    if revealed["right"]:
+        st.success(f"Right. {explain}", icon=":material/check_circle:")
+    else:
+        st.warning(f"Not quite. {explain}", icon=":material/lightbulb:")
+    return True
+
+
+def predict_choice(key: str, question: str, options: list[str], answer: str, *,
+                   context: str, explain: str) -> bool:
+    """A multiple-choice prediction; returns True once the learner has revealed it."""
+    def ask(disabled: bool):
+        return st.radio("Your answer", options, index=None, key=f"{key}.{context}.guess",
+                        disabled=disabled, label_visibility="collapsed")
+    return _question(key, question, context, ask, lambda g: g == answer, explain)
+
+
+def predict_number(key: str, question: str, *, low: float, high: float, answer: float,
+                   tolerance: float, context: str, explain: str, step: float | None = None,
+                   label: str = "Your guess") -> bool:
+    """A numeric prediction on a slider, right within ``tolerance`` of ``answer``;
+    returns True once the learner has revealed it."""
+    def ask(disabled: bool):
+        return st.slider(label, low, high, value=(low + high) / 2, step=step,
+                         key=f"{key}.{context}.guess", disabled=disabled)
+    return _question(key, question, context, ask,
+                     lambda g: abs(float(g) - answer) <= tolerance, explain)
+
+
+def answers() -> tuple[int, int]:
+    """How many of the questions answered in this session were right, and how many
+    were answered."""
+    given = st.session_state.get(ANSWERS, {})
+    return sum(given.values()), len(given)
