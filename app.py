@@ -26,7 +26,9 @@ LAB = [
     st.Page("pages/lab/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
 ]
 #: Lessons: one page each, in the order a course would take them.
-LEARN: list = []
+LEARN = [
+    st.Page("pages/learn/thresholds.py", title="Histograms and thresholds", icon=":material/school:"),
+]
 
 page = st.navigation({"Lab": LAB, "Learn": LEARN} if LEARN else {"Lab": LAB})
 

@@ -32,7 +32,8 @@ class LessonImage:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _sample_copy(origin: str, name: str, max_pixels: int):
+def sample_copy(origin: str, name: str, max_pixels: int = learn.LESSON_PIXELS):
+    """The small copy of a bundled sample and of its truth (``None`` for photos)."""
     sample = cache.sample_image(origin, name)
     return learn.small_copy(sample.image, sample.truth, max_pixels=max_pixels)
 
@@ -62,7 +63,7 @@ def lesson_image(lesson: str, *, photo: str, generated: str,
         name, key, full_shape = cur.name, cur.key + cur.truth_key, cur.image.shape
     else:
         origin, name = ("scikit-image", photo) if kind == "photo" else ("generated", generated)
-        image, truth = _sample_copy(origin, name, max_pixels)
+        image, truth = sample_copy(origin, name, max_pixels)
         key = f"{origin}:{name}"
         full_shape = cache.sample_image(origin, name).image.shape
     h, w = image.shape[:2]
@@ -84,8 +85,9 @@ def notice(text: str) -> None:
 
 
 def _question(key: str, question: str, context: str, ask, is_right, explain: str) -> bool:
-    """Ask, wait for "Reveal", then say whether the learner was right. A new context
-    (another image, another setting) asks again. Returns whether it is revealed."""
+    """Ask (``ask`` draws the widget keyed ``"{key}.{context}.guess"``), wait for
+    "Reveal", then say whether the learner was right. A new context (another image,
+    another setting) asks again. Returns whether it is revealed."""
     done_key = f"{key}.revealed"
     st.markdown(f"**Predict first.** {question}")
     if st.session_state.get(done_key, {}).get("context") != context:
@@ -93,17 +95,21 @@ def _question(key: str, question: str, context: str, ask, is_right, explain: str
     revealed = st.session_state.get(done_key)
     guess = ask(disabled=revealed is not None)
     if revealed is None:
-        if st.button("Reveal", key=f"{key}.reveal", disabled=guess is None,
-                     help="Commit to an answer first; then the lesson shows what happens."):
+        def reveal() -> None:  # a callback, so the answer shows in the same rerun
+            guess = st.session_state.get(f"{key}.{context}.guess")  # the latest, not this run's
             right = bool(is_right(guess))
             st.session_state[done_key] = {"context": context, "guess": guess, "right": right}
             st.session_state.setdefault(ANSWERS, {})[key] = right
-            st.rerun()
+
+        st.button("Reveal", key=f"{key}.reveal", disabled=guess is None, on_click=reveal,
+                  help="Commit to an answer first; then the lesson shows what happens.")
         return False
+    said = revealed["guess"]
+    said = f"“{said}”" if isinstance(said, str) else f"{said:g}"
     if revealed["right"]:
-        st.success(f"Right. {explain}", icon=":material/check_circle:")
+        st.success(f"Right: you said {said}. {explain}", icon=":material/check_circle:")
     else:
-        st.warning(f"Not quite. {explain}", icon=":material/lightbulb:")
+        st.warning(f"Not quite: you said {said}. {explain}", icon=":material/lightbulb:")
     return True
 
 
@@ -121,8 +127,12 @@ def predict_number(key: str, question: str, *, low: float, high: float, answer: 
                    label: str = "Your guess") -> bool:
     """A numeric prediction on a slider, right within ``tolerance`` of ``answer``;
     returns True once the learner has revealed it."""
+    middle = (low + high) / 2
+    if step:
+        middle = min(max(round(round(middle / step) * step, 10), low), high)
+
     def ask(disabled: bool):
-        return st.slider(label, low, high, value=(low + high) / 2, step=step,
+        return st.slider(label, low, high, value=middle, step=step,
                          key=f"{key}.{context}.guess", disabled=disabled)
     return _question(key, question, context, ask,
                      lambda g: abs(float(g) - answer) <= tolerance, explain)
