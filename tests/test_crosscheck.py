@@ -152,6 +152,23 @@ def test_chan_vese_matches_skimage(gray_image):
     assert same.all() or (~same).all()
 
 
+@pytest.mark.parametrize("mu", [0.1, 0.5])
+def test_chan_vese_step_by_step_is_scikit_images_one_call_exactly(mu):
+    # The loop that reports progress takes the very steps of skimage's own loop: the
+    # same level set, bit for bit, the same energies, and the same stopping iteration
+    # (mu=0.5 stops early on its tolerance, mu=0.1 runs to max_iter).
+    from skimage import data
+
+    from segcore.methods.regions import chan_vese_steps
+
+    g = data.camera()[::6, ::6] / 255.0
+    ref = segmentation.chan_vese(g, mu=mu, max_num_iter=120, extended_output=True)
+    got = chan_vese_steps(g, mu=mu, lambda1=1.0, lambda2=1.0, max_iter=120)
+    np.testing.assert_array_equal(got[1], ref[1])
+    assert got[2] == ref[2] and (got[0] == ref[0]).all()
+    assert (len(ref[2]) == 120) == (mu == 0.1)  # both ways of stopping are covered
+
+
 def test_canny_edges_match_skimage(gray_image):
     seg = segment(gray_image, "edges", operator="canny", sigma=1.0, close_gaps=0, min_size=1)
     edges = seg.extras["edges"]
