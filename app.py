@@ -28,9 +28,11 @@ LAB = [
 #: Lessons: one page each, in the order a course would take them.
 LEARN = [
     st.Page("pages/learn/thresholds.py", title="Histograms and thresholds", icon=":material/school:"),
+    st.Page("pages/learn/edges.py", title="Edges", icon=":material/school:"),
 ]
 
-page = st.navigation({"Lab": LAB, "Learn": LEARN} if LEARN else {"Lab": LAB})
+# expanded: every lesson listed, not the first few and "View more"
+page = st.navigation({"Lab": LAB, "Learn": LEARN} if LEARN else {"Lab": LAB}, expanded=True)
 
 with st.sidebar:
     cur = current()
