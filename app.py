@@ -27,8 +27,10 @@ LAB = [
 ]
 #: Lessons: one page each, in the order a course would take them.
 LEARN = [
+    st.Page("pages/learn/segmentation.py", title="What segmentation is", icon=":material/school:"),
     st.Page("pages/learn/thresholds.py", title="Histograms and thresholds", icon=":material/school:"),
     st.Page("pages/learn/edges.py", title="Edges", icon=":material/school:"),
+    st.Page("pages/learn/watershed.py", title="Watershed", icon=":material/school:"),
 ]
 
 # expanded: every lesson listed, not the first few and "View more"

@@ -126,10 +126,17 @@ def predict_number(key: str, question: str, *, low: float, high: float, answer: 
                    tolerance: float, context: str, explain: str, step: float | None = None,
                    label: str = "Your guess") -> bool:
     """A numeric prediction on a slider, right within ``tolerance`` of ``answer``;
-    returns True once the learner has revealed it."""
-    middle = (low + high) / 2
-    if step:
-        middle = min(max(round(round(middle / step) * step, 10), low), high)
+    returns True once the learner has revealed it. Whole-number ``low``, ``high``
+    (and ``step``) make a slider of whole numbers, for counts."""
+    whole = all(isinstance(v, int) for v in (low, high)) and (step is None or
+                                                             isinstance(step, int))
+    if whole:
+        middle = (low + high) // 2
+    else:
+        low, high = float(low), float(high)
+        middle = (low + high) / 2
+        if step:
+            middle = min(max(round(round(middle / step) * step, 10), low), high)
 
     def ask(disabled: bool):
         return st.slider(label, low, high, value=middle, step=step,
