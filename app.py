@@ -32,6 +32,8 @@ LEARN = [
     st.Page("pages/learn/mixtures.py", title="Gaussian mixtures", icon=":material/school:"),
     st.Page("pages/learn/edges.py", title="Edges", icon=":material/school:"),
     st.Page("pages/learn/watershed.py", title="Watershed", icon=":material/school:"),
+    st.Page("pages/learn/regions.py", title="Region growing, walkers", icon=":material/school:"),
+    st.Page("pages/learn/graphs.py", title="Graphs", icon=":material/school:"),
 ]
 
 # expanded: every lesson listed, not the first few and "View more"

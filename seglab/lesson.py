@@ -84,7 +84,8 @@ def notice(text: str) -> None:
     st.info(f"**What to notice.** {text}", icon=":material/visibility:")
 
 
-def _question(key: str, question: str, context: str, ask, is_right, explain: str) -> bool:
+def _question(key: str, question: str, context: str, ask, is_right, explain: str,
+              committed=lambda guess: guess is not None) -> bool:
     """Ask (``ask`` draws the widget keyed ``"{key}.{context}.guess"``), wait for
     "Reveal", then say whether the learner was right. A new context (another image,
     another setting) asks again. Returns whether it is revealed."""
@@ -101,7 +102,7 @@ def _question(key: str, question: str, context: str, ask, is_right, explain: str
             st.session_state[done_key] = {"context": context, "guess": guess, "right": right}
             st.session_state.setdefault(ANSWERS, {})[key] = right
 
-        st.button("Reveal", key=f"{key}.reveal", disabled=guess is None, on_click=reveal,
+        st.button("Reveal", key=f"{key}.reveal", disabled=not committed(guess), on_click=reveal,
                   help="Commit to an answer first; then the lesson shows what happens.")
         return False
     said = revealed["guess"]
@@ -127,22 +128,21 @@ def predict_number(key: str, question: str, *, low: float, high: float, answer: 
                    label: str = "Your guess") -> bool:
     """A numeric prediction on a slider, right within ``tolerance`` of ``answer``;
     returns True once the learner has revealed it. Whole-number ``low``, ``high``
-    (and ``step``) make a slider of whole numbers, for counts."""
+    (and ``step``) make a slider of whole numbers, for counts. The slider starts at
+    ``low``; Reveal waits until the learner has moved it."""
     whole = all(isinstance(v, int) for v in (low, high)) and (step is None or
                                                              isinstance(step, int))
-    if whole:
-        middle = (low + high) // 2
-    else:
+    if not whole:
         low, high = float(low), float(high)
-        middle = (low + high) / 2
-        if step:
-            middle = min(max(round(round(middle / step) * step, 10), low), high)
+    # The slider starts at the low end and Reveal waits until it has moved: a guess is
+    # the learner's, never the slider's starting point.
 
     def ask(disabled: bool):
-        return st.slider(label, low, high, value=middle, step=step,
+        return st.slider(label, low, high, value=low, step=step,
                          key=f"{key}.{context}.guess", disabled=disabled)
     return _question(key, question, context, ask,
-                     lambda g: abs(float(g) - answer) <= tolerance, explain)
+                     lambda g: abs(float(g) - answer) <= tolerance, explain,
+                     committed=lambda g: g is not None and g != low)
 
 
 def answers() -> tuple[int, int]:

@@ -453,9 +453,12 @@ def test_pages_folder_holds_page_scripts_in_two_sections():
 def test_pages_use_only_public_glue_and_stay_short():
     import ast
 
+    # A lesson page holds its short texts and equations besides its widgets, so it may
+    # run longer than a lab page; computation stays in segcore either way.
     for path in sorted((ROOT / "pages").rglob("*.py")) + [ROOT / "app.py"]:
         text = path.read_text()
-        assert len(text.splitlines()) <= 200, f"{path.name} is no longer a thin page"
+        limit = 350 if path.parent.name == "learn" else 200
+        assert len(text.splitlines()) <= limit, f"{path.name} is no longer a thin page"
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, ast.ImportFrom) and node.module:
                 private = [a.name for a in node.names if a.name.startswith("_")]
