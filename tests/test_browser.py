@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from benchmarks.lessons import lessons
 from seglab.server import IDLE_JS, ServerError, app_server
 
 pytestmark = pytest.mark.browser
@@ -342,6 +343,37 @@ def test_every_page_opens_without_error_and_is_screenshotted(page):
     screenshot(page, "evaluate-blobs")
 
 
+def test_every_lesson_opens_asks_first_reveals_and_is_screenshotted(page):
+    # Each lesson on its first image choice: no error, a question asked before anything
+    # is revealed, its answer revealed after the learner commits, then a screenshot.
+    found = lessons()
+    assert found, "app.py lists no lesson in LEARN"
+    main = page.locator("[data-testid='stMain']")
+    for path, title in found:
+        page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+        main.locator("h1").first.wait_for(timeout=RESULT_MS)
+        wait_idle(page)
+        assert_no_error(page, f"lesson {title}")
+        assert "Predict first" in main.inner_text(), f"lesson {title} asks no question"
+        reveal = main.get_by_role("button", name="Reveal").first
+        if not reveal.is_enabled():  # commit to an answer first
+            # The first question's own widget: its key ends in ".guess", and Streamlit
+            # names the element's container after the key.
+            guess = main.locator("[class*='guess']").first
+            if guess.locator("input[type='range']").count():  # a number: one step up
+                guess.locator("input[type='range']").focus()
+                page.keyboard.press("ArrowRight")
+            else:  # a choice: its first answer
+                guess.locator("label:has(input[type='radio'])").first.click()
+            wait_idle(page)
+        reveal.click()
+        main.locator("[data-testid='stAlertContentSuccess'], [data-testid='stAlertContentWarning']",
+                     has_text="you said").first.wait_for(timeout=RESULT_MS)
+        wait_idle(page)
+        assert_no_error(page, f"lesson {title} after the reveal")
+        screenshot(page, "learn-" + Path(path).stem)
+
+
 def test_a_page_opened_by_its_address_on_a_fresh_server_keeps_the_app_around_it(browser):
     # A bookmarked or shared link is often the first request a server gets. It must
     # still run app.py, with its navigation and sidebar, and not Streamlit's legacy
@@ -593,3 +625,52 @@ def test_a_class_opening_a_fresh_server_at_once_all_get_the_app(browser):
         finally:
             for ctx in contexts:
                 ctx.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_full_image_run_stops_when_its_browser_goes_away(browser, tmp_path):
+    # Chan-Vese on a 2 MP photo runs about a hundred iterations for tens of seconds.
+    # The browser starts it, sees its progress bar, and leaves: Streamlit asks the
+    # script to stop when the session's socket closes, and the method stops at its next
+    # progress report, so the server's CPU goes quiet within a few seconds.
+    from benchmarks.photo import phone_photo
+
+    path = tmp_path / "photo-2mp.png"
+    Image.fromarray(phone_photo(2.0)).save(path)
+    with app_server(ARTIFACTS / "streamlit-goes-away.log",
+                    timeout_s=FIRST_LOAD_MS / 1000) as (url, proc, _):
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(RESULT_MS)
+        tab = context.new_page()
+        tab.goto(url + "/", timeout=FIRST_LOAD_MS)
+        tab.locator("[data-testid='stMain'] h1", has_text="SegLab").wait_for(
+            timeout=FIRST_LOAD_MS)
+        wait_idle(tab, timeout=FIRST_LOAD_MS)
+        upload_image(tab, path)
+        go_to(tab, "Segment", "Segment")
+        tab.locator("[data-testid='stMain'] [data-testid='stSelectbox']",
+                    has_text="Method").click()
+        tab.get_by_role("option", name="Chan-Vese active contour").click()
+        wait_idle(tab, timeout=120_000)  # the preview run (1 MP)
+        tab.locator("[data-testid='stMain'] [data-testid='stCheckbox']",
+                    has_text="Use the full image").click()
+        tab.locator("[data-testid='stProgress']").wait_for(timeout=RESULT_MS)
+        before = _cpu_seconds(proc.pid)
+        time.sleep(2)
+        running = (_cpu_seconds(proc.pid) - before) / 2
+        # Measured as a share of what the run itself used, so that other work on the
+        # machine (which slows both alike) does not decide the verdict.
+        assert running > 0.1, f"the full-image run should be computing, used {running:.2f} s/s"
+        context.close()  # the user closes the tab mid-run
+        time.sleep(4)
+        before = _cpu_seconds(proc.pid)
+        time.sleep(3)
+        busy = (_cpu_seconds(proc.pid) - before) / 3
+        assert busy < running / 4, (
+            f"the server still computes ({busy:.2f} s/s, {running:.2f} during the run) after "
+            "the browser left:\n" + _log_tail(ARTIFACTS / "streamlit-goes-away.log"))
