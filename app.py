@@ -29,6 +29,7 @@ LAB = [
 LEARN = [
     st.Page("pages/learn/segmentation.py", title="What segmentation is", icon=":material/school:"),
     st.Page("pages/learn/thresholds.py", title="Histograms and thresholds", icon=":material/school:"),
+    st.Page("pages/learn/kmeans.py", title="K-means", icon=":material/school:"),
     st.Page("pages/learn/mixtures.py", title="Gaussian mixtures", icon=":material/school:"),
     st.Page("pages/learn/edges.py", title="Edges", icon=":material/school:"),
     st.Page("pages/learn/watershed.py", title="Watershed", icon=":material/school:"),

@@ -46,6 +46,11 @@ VIEWPORT = {"width": 1400, "height": 1000}
 PAGES = [("Image", "SegLab"), ("Segment", "Segment"), ("Compare", "Compare"),
          ("Evaluate", "Evaluate")]
 
+def sidebar_names() -> list[str]:
+    """Every page's name in the sidebar, in order: the lab pages, then the lessons."""
+    return [name for name, _ in PAGES] + [title for _, title in lessons()]
+
+
 _IDLE_JS = IDLE_JS  # the page is idle (seglab.server says what that means)
 
 
@@ -390,8 +395,9 @@ def test_a_page_opened_by_its_address_on_a_fresh_server_keeps_the_app_around_it(
             # Each link's text is its icon's name (a ligature), then the page's name.
             links = [t.strip() for t in
                      tab.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
-            ok = len(links) == len(PAGES) and all(
-                link.endswith(name) for link, (name, _) in zip(links, PAGES))
+            names = sidebar_names()
+            ok = len(links) == len(names) and all(
+                link.endswith(name) for link, name in zip(links, names))
             if not ok:
                 screenshot(tab, "FAILED-segment-by-address")
             assert ok, f"the sidebar should list the app's pages, it shows {links}"
@@ -595,10 +601,11 @@ def test_a_class_opening_a_fresh_server_at_once_all_get_the_app(browser):
                          tab.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
                 raw = [link for link in links
                        if link.split()[-1:] and link.split()[-1] in RAW_PAGE_FILES]
-                if raw or len(links) != len(PAGES) or not all(
-                        link.endswith(name) for link, (name, _) in zip(links, PAGES)):
+                names = sidebar_names()
+                if raw or len(links) != len(names) or not all(
+                        link.endswith(name) for link, name in zip(links, names)):
                     problems.append(f"{who}: the sidebar should list the app's pages "
-                                    f"{[n for n, _ in PAGES]}, it shows {links}")
+                                    f"{names}, it shows {links}")
                 h1 = tab.locator("[data-testid='stMain'] h1").all_inner_texts()
                 if not any(CLASS_TITLES[path] in t for t in h1):
                     problems.append(f"{who}: title {CLASS_TITLES[path]!r} missing, "
