@@ -56,19 +56,25 @@ def open_lesson(page, title: str) -> tuple[float, str]:
     return timed(page, "click", link.click, _IDLE)
 
 
+def commit_to_an_answer(page) -> None:
+    """Answer the page's first question (a number: one step up its guess slider; a
+    choice: its first answer), so that its Reveal button can be pressed."""
+    # The question's own widget: its key ends in ".guess", and Streamlit names the
+    # element's container after the key.
+    guess = page.locator("[data-testid='stMain'] [class*='guess']").first
+    if guess.locator("input[type='range']").count():
+        guess.locator("input[type='range']").focus()
+        page.keyboard.press("ArrowRight")
+    else:
+        guess.locator("label:has(input[type='radio'])").first.click()
+    page.wait_for_function("() => window.__benchIdle ? window.__benchIdle() : true",
+                           timeout=STEP_MS)
+
+
 def reveal(page) -> tuple[float, str]:
-    main = page.locator("[data-testid='stMain']")
-    button = main.get_by_role("button", name="Reveal").first
+    button = page.locator("[data-testid='stMain']").get_by_role("button", name="Reveal").first
     if not button.is_enabled():
-        # The first question's own widget: its key ends in ".guess", and Streamlit
-        # names the element's container after the key.
-        guess = main.locator("[class*='guess']").first
-        if guess.locator("input[type='range']").count():  # a number: one step up
-            guess.locator("input[type='range']").focus()
-            page.keyboard.press("ArrowRight")
-        else:  # a choice: its first answer
-            guess.locator("label:has(input[type='radio'])").first.click()
-        page.wait_for_function("() => window.__benchIdle()", timeout=STEP_MS)
+        commit_to_an_answer(page)
     return timed(page, "click", button.click, _IDLE)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from skimage import draw, filters
+from skimage import draw, filters, segmentation
 
 __all__ = ["Sample", "two_regions", "shapes", "blobs", "noisy", "low_contrast", "SAMPLES", "make"]
 
@@ -27,6 +27,9 @@ class Sample:
         Class ids, ``1`` for background and ``2..`` for objects (``0`` unused),
         so that a ground truth and a segmentation share one label convention.
     description : str
+    instances : (H, W) int32 ndarray or None
+        Where the sample is drawn object by object: which object each pixel shows
+        (``0`` background, ``1..N``; an object drawn over keeps what remains visible).
 
     Examples
     --------
@@ -39,6 +42,7 @@ class Sample:
     image: np.ndarray
     truth: np.ndarray
     description: str
+    instances: np.ndarray | None = None
 
 
 def _finish(values: np.ndarray) -> np.ndarray:
@@ -99,14 +103,17 @@ def blobs(shape: tuple[int, int] = (192, 192), *, n: int = 12, rng: int = 0) -> 
     """
     gen = np.random.default_rng(rng)
     h, w = shape
-    truth = np.ones((h, w), np.int32)
+    ids = np.zeros((h, w), np.int32)
     r = min(h, w) / 12
-    for _ in range(n):
+    for i in range(n):
         cy, cx = gen.uniform(r, h - r), gen.uniform(r, w - r)
         rr, cc = draw.disk((cy, cx), gen.uniform(0.7, 1.3) * r, shape=shape)
-        truth[rr, cc] = 2
+        ids[rr, cc] = i + 1
+    ids = segmentation.relabel_sequential(ids)[0].astype(np.int32)  # hidden discs drop out
+    truth = np.where(ids > 0, 2, 1).astype(np.int32)
     image = np.where(truth == 2, 0.75, 0.25) + gen.normal(0, 0.03, shape)
-    return Sample("blobs", _finish(image), truth, "Bright round cells, some touching.")
+    return Sample("blobs", _finish(image), truth, "Bright round cells, some touching.",
+                  instances=ids)
 
 
 def noisy(shape: tuple[int, int] = (192, 192), *, sigma: float = 0.2, rng: int = 0) -> Sample:
@@ -121,7 +128,8 @@ def noisy(shape: tuple[int, int] = (192, 192), *, sigma: float = 0.2, rng: int =
     gen = np.random.default_rng(rng + 1)
     image = base.image[:, :, 0] + gen.normal(0, sigma, shape)
     return Sample("noisy blobs", _finish(image), base.truth,
-                  f"Blobs with Gaussian noise (sigma {sigma:g}); smoothing or spatial methods help.")
+                  f"Blobs with Gaussian noise (sigma {sigma:g}); smoothing or spatial methods help.",
+                  instances=base.instances)
 
 
 def low_contrast(shape: tuple[int, int] = (192, 192), *, rng: int = 0) -> Sample:
@@ -142,7 +150,8 @@ def low_contrast(shape: tuple[int, int] = (192, 192), *, rng: int = 0) -> Sample
     image = ramp + 0.08 * (base.truth == 2) + gen.normal(0, 0.01, shape)
     image = filters.gaussian(image, sigma=0.5)
     return Sample("low contrast", _finish(image), base.truth,
-                  "Faint blobs under uneven lighting; try a local threshold.")
+                  "Faint blobs under uneven lighting; try a local threshold.",
+                  instances=base.instances)
 
 
 def colour_shapes(shape: tuple[int, int] = (192, 256), *, rng: int = 0) -> Sample:

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks.lessons import lessons
+from benchmarks.lessons import commit_to_an_answer, lessons
 from seglab.server import IDLE_JS, ServerError, app_server
 
 pytestmark = pytest.mark.browser
@@ -362,14 +362,7 @@ def test_every_lesson_opens_asks_first_reveals_and_is_screenshotted(page):
         assert "Predict first" in main.inner_text(), f"lesson {title} asks no question"
         reveal = main.get_by_role("button", name="Reveal").first
         if not reveal.is_enabled():  # commit to an answer first
-            # The first question's own widget: its key ends in ".guess", and Streamlit
-            # names the element's container after the key.
-            guess = main.locator("[class*='guess']").first
-            if guess.locator("input[type='range']").count():  # a number: one step up
-                guess.locator("input[type='range']").focus()
-                page.keyboard.press("ArrowRight")
-            else:  # a choice: its first answer
-                guess.locator("label:has(input[type='radio'])").first.click()
+            commit_to_an_answer(page)
             wait_idle(page)
         reveal.click()
         main.locator("[data-testid='stAlertContentSuccess'], [data-testid='stAlertContentWarning']",

@@ -30,12 +30,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage import draw, measure
+from skimage import measure
 from skimage import segmentation as sksegmentation
 
 import segcore
 from segcore import io as sio
-from segcore import metrics, viz
+from segcore import metrics, synthetic, viz
 from segcore.color import label_palette
 from segcore.learn import objects
 from segcore.methods.watershed import find_markers
@@ -462,9 +462,9 @@ def compare_instances(ids: np.ndarray, truth_ids: np.ndarray) -> dict:
 
 
 def blob_instances(shape: tuple[int, int] = (192, 192), *, n: int = 12, rng: int = 0) -> np.ndarray:
-    """The discs of :func:`segcore.synthetic.blobs`, one id each: the exact instances
-    its truth (classes only) does not keep. Drawn again from the same random
-    numbers; a disc drawn over keeps what remains visible, and ids run ``1..N``.
+    """The discs of :func:`segcore.synthetic.blobs`, one id each (its ``instances``):
+    the exact instances its truth (classes only) does not keep. A disc drawn over
+    keeps what remains visible, and ids run ``1..N``.
 
     Returns
     -------
@@ -478,15 +478,7 @@ def blob_instances(shape: tuple[int, int] = (192, 192), *, n: int = 12, rng: int
     >>> np.array_equal(ids > 0, synthetic.blobs((64, 64), n=4).truth == 2)
     True
     """
-    gen = np.random.default_rng(rng)
-    h, w = shape
-    ids = np.zeros((h, w), np.int32)
-    r = min(h, w) / 12
-    for i in range(n):
-        cy, cx = gen.uniform(r, h - r), gen.uniform(r, w - r)
-        rr, cc = draw.disk((cy, cx), gen.uniform(0.7, 1.3) * r, shape=shape)
-        ids[rr, cc] = i + 1
-    return sksegmentation.relabel_sequential(ids)[0].astype(np.int32)
+    return synthetic.blobs(shape, n=n, rng=rng).instances
 
 
 def true_instances(truth: np.ndarray) -> tuple[np.ndarray, bool]:
