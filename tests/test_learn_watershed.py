@@ -253,6 +253,9 @@ def _walk_the_lesson(at) -> None:
     at.slider(key="learn.watershed.step").set_value(lw.FLOOD_STEPS).run()
     assert "covers the highest ridge" in at.info[0].value
     at.slider(key="learn.watershed.step").set_value(2).run()
+    at.toggle(key="learn.watershed.water3d").set_value(True).run()
+    assert "Blue: the water at this level" in " ".join(c.value for c in at.caption)
+    at.toggle(key="learn.watershed.water3d").set_value(False).run()
     row_key = next(s.key for s in at.slider if s.key.startswith("learn.watershed.row."))
     at.slider(key=row_key).set_value(3).run()
     at.slider(key="learn.watershed.sigma").set_value(2.0).run()

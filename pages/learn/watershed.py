@@ -97,11 +97,19 @@ row = persistent(st.slider, "Row for the profile (yellow line)",
 left, right = st.columns(2)
 with left:
     heights, wet, factor = lw.pooled_terrain(elevation, state.flooded)
-    st.plotly_chart(lw.terrain_figure(heights, wet, level=state.level, factor=factor),
-                    key="learn.watershed.terrain")
+    # A 3-D view is redrawn whenever its figure changes, and that takes seconds in a
+    # browser without graphics acceleration: the water joins it only on request.
+    water = persistent(st.toggle, "Water in the 3-D view", key="learn.watershed.water3d",
+                       default=False, help="Draw the water at this level in the 3-D view too. "
+                       "The view is then redrawn at every level, which can take a few seconds "
+                       "in a browser without graphics acceleration.")
+    st.plotly_chart(lw.terrain_figure(heights, wet, level=state.level if water else None,
+                                      factor=factor), key="learn.watershed.terrain")
     st.caption(f"The terrain in 3-D (drag to turn it), on a {heights.shape[1]} × "
                f"{heights.shape[0]} copy: each block of {factor} × {factor} pixels is as high as "
-               "its highest pixel, so the view stays quick. Blue: the water at this level.")
+               "its highest pixel, so the view stays quick. "
+               + ("Blue: the water at this level." if water else
+                  "The water is drawn on the picture beside it and on the profile below."))
 with right:
     st.image(viz.display_rgb(lw.flood_picture(img.image, state, markers=markers, row=row),
                              side=640), width="stretch")
