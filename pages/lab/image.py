@@ -11,6 +11,7 @@ st.title("SegLab")
 st.markdown(
     "An open lab for image segmentation. Choose an image here, then **Segment** it with any "
     "method, **Compare** methods side by side, and **Evaluate** a result against ground truth. "
+    "The lessons under **Learn** show how each method works, on real images and on yours. "
     "The image you choose stays chosen on every page."
 )
 
