@@ -17,7 +17,9 @@ import streamlit as st
 st.set_page_config(page_title="SegLab", page_icon=":material/blur_on:", layout="wide")
 
 from segcore import viz  # noqa: E402  (after page config)
-from seglab.state import current  # noqa: E402
+from seglab.state import current, new_run  # noqa: E402
+
+new_run()
 
 LAB = [
     st.Page("pages/lab/image.py", title="Image", icon=":material/image:", default=True),

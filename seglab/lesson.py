@@ -12,7 +12,7 @@ import streamlit as st
 from segcore import io as sio
 from segcore import learn
 from seglab import cache
-from seglab.state import current, persistent
+from seglab.state import current, not_drawn_this_run, persistent
 
 #: Where the answers to every lesson's questions are kept, for the progress panel.
 ANSWERS = "learn.answers"
@@ -77,6 +77,21 @@ def lesson_image(lesson: str, *, photo: str, generated: str,
     st.caption(note)
     return LessonImage(name=name, kind=kind, key=sio.content_key(key.encode()), image=image,
                        truth=truth, note=note)
+
+
+def stop() -> None:
+    """End this run of the lesson here (``st.stop()``), without leaving stale state.
+
+    A run ended by ``st.stop()`` keeps the state of the widgets it did not reach;
+    when they are drawn again the browser shows their defaults while the script
+    reads the old values. Dropping the state of the widgets drawn with
+    :func:`seglab.state.persistent` that this run did not reach makes each take its
+    kept value, through the session state, the next time it is drawn: the browser
+    and the script agree.
+    """
+    for key in not_drawn_this_run():
+        st.session_state.pop(key, None)
+    st.stop()
 
 
 def notice(text: str) -> None:

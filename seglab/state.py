@@ -16,6 +16,9 @@ from segcore.registry import Segmentation
 
 #: Where widget values are kept while their widget is not drawn.
 KEPT = "_kept_widget_values"
+#: A number for each run of the app's script, and the run each kept widget was last
+#: drawn in (so a run that stops early knows which widgets it did not reach).
+RUN, DRAWN = "_run", "_drawn_in_run"
 #: The sample shown before the user picks one.
 DEFAULT_SAMPLE = ("scikit-image", "coins")
 #: Results kept per image for the Evaluate page.
@@ -103,7 +106,20 @@ def restore(key: str, default: Any, valid: Callable[[Any], bool] | None = None) 
 def remember(key: str) -> Any:
     """Keep a widget's value for the next time it is drawn; returns the value."""
     st.session_state.setdefault(KEPT, {})[key] = st.session_state[key]
+    st.session_state.setdefault(DRAWN, {})[key] = st.session_state.get(RUN)
     return st.session_state[key]
+
+
+def new_run() -> None:
+    """Count a run of the app's script (app.py calls it first thing)."""
+    st.session_state[RUN] = st.session_state.get(RUN, 0) + 1
+
+
+def not_drawn_this_run() -> list[str]:
+    """Kept widgets this run has not drawn (yet): their state is stale if it stops."""
+    run = st.session_state.get(RUN)
+    drawn = st.session_state.get(DRAWN, {})
+    return [key for key in st.session_state.get(KEPT, {}) if drawn.get(key) != run]
 
 
 def persistent(widget: Callable, label: str, *, key: str, default: Any,

@@ -60,7 +60,7 @@ h, w = gray.shape
 if min(h, w) < 3:
     st.warning(f"This image is {w} × {h} pixels: a 3 × 3 kernel needs at least 3 × 3. "
                "Choose another image above.")
-    st.stop()
+    lesson.stop()
 if img.image.shape[2] == 3:
     st.caption("Edges are found on the gray values: the colour image is reduced to its "
                "brightness first.")

@@ -93,7 +93,7 @@ try:
     points, history = fit(img.key, features, k, start, rng, img.image)
 except ValueError as err:
     st.warning(f"EM cannot run here: {err}.")
-    st.stop()
+    lesson.stop()
 
 names = mx.step_names(history)
 step_key = options_key(f"learn.{LESSON}.step", [img.key, features, k, start, rng])

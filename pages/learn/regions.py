@@ -68,7 +68,7 @@ h, w = gray.shape
 if min(h, w) < 8 or gray.min() == gray.max():
     st.warning("This image is too small or flat (one gray value) for the lesson: there is "
                "nothing to grow or walk across. Choose another image above.")
-    st.stop()
+    lesson.stop()
 seed0, walker_seeds0 = starting_seeds(img.key, gray, img.truth)
 
 # --------------------------------------------------------------------------- 1
@@ -93,7 +93,7 @@ with predict_col:
                 f"seed's gray value ({gray[seed0]:.3f}), and one way crosses none farther.")
 if not revealed:
     st.caption("Commit to a guess and press Reveal to go on.")
-    st.stop()
+    lesson.stop()
 st.markdown(
     "The map gives every pixel the **smallest tolerance at which it joins**: the largest "
     "difference from the seed's gray value on its easiest way from the seed. The region for "
@@ -234,7 +234,7 @@ with predict_col:
                    "Here the edges and the distances agree."))
 if not revealed:
     st.caption("Commit to an answer and press Reveal to go on.")
-    st.stop()
+    lesson.stop()
 
 st.markdown("Now move β and the seeds, and watch the probabilities follow.")
 p_beta = WALKER.param("beta")
@@ -264,7 +264,7 @@ try:
     probabilities = walk(img.key, seeds, beta, gray)
 except ValueError as err:
     st.warning(f"The walkers cannot start: {err}.")
-    st.stop()
+    lesson.stop()
 labels = probabilities.argmax(-1).astype(np.int32) + 1
 region1 = rg.seed_object(gray, seeds[0][:2], img.truth)
 pairs = rg.edge_pairs(gray, seeds[0][:2], seeds[1][:2], region=region1)

@@ -76,7 +76,7 @@ try:
 except ValueError as err:
     st.warning(f"The flooding cannot start: {err}. Try other markers or a lower marker "
                "prominence; a flat image has no terrain to flood.")
-    st.stop()
+    lesson.stop()
 n_markers = int(markers.max())
 height, width = elevation.shape
 
