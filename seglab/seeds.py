@@ -33,13 +33,10 @@ def _add(cur_key: str, row: int, col: int) -> None:
 
 
 def _seed_clicked(chart_key: str, cur_key: str, display_shape, full_shape) -> None:
-    state = st.session_state.get(chart_key)
-    points = (state or {}).get("selection", {}).get("points", []) if state else []
-    if not points:
+    pixel = _clicked_pixel(chart_key, display_shape, full_shape)
+    if pixel is None:
         return
-    point = points[-1]
-    r, c = scale_seeds([(point["y"], point["x"], 1)], display_shape, full_shape)[0][:2]
-    _add(cur_key, r, c)
+    _add(cur_key, *pixel)
     # A fresh chart key empties the selection, so the same spot can be clicked again.
     st.session_state["seed_chart"] = st.session_state.get("seed_chart", 0) + 1
 
@@ -106,10 +103,9 @@ def seed_controls(cur: CurrentImage, spec: MethodSpec) -> tuple[list, bool]:
     return list(seeds), clicking
 
 
-def clickable_picture(cur: CurrentImage, picture: np.ndarray, seeds, *,
-                      key: str = "seedpic") -> None:
-    """Show ``picture`` (any size, float RGB) as a plotly image that adds a seed where
-    it is clicked, with the seeds drawn on it."""
+def _click_figure(picture: np.ndarray, shape: tuple[int, int], hover: str):
+    """``picture`` as a plotly image that reports clicks (its hover text in the
+    coordinates of an image of ``shape``), and the size it is shown at."""
     shown = viz.display_rgb(picture)
     dh, dw = shown.shape[:2]
     buf = io.BytesIO()
@@ -121,13 +117,38 @@ def clickable_picture(cur: CurrentImage, picture: np.ndarray, seeds, *,
     # on scatter points, not on image pixels.
     step = max(1, math.ceil(max(dh, dw) / 160))
     gy, gx = np.mgrid[step // 2:dh:step, step // 2:dw:step]
-    fh, fw = cur.shape
+    fh, fw = shape
     fig.add_trace(go.Scatter(
         x=gx.ravel(), y=gy.ravel(), mode="markers", showlegend=False,
         marker=dict(size=step * 2 + 2, opacity=0),
         customdata=np.stack([scale_index(gy.ravel(), dh, fh), scale_index(gx.ravel(), dw, fw)], 1),
-        hovertemplate="click to add a seed<br>row %{customdata[0]}, column %{customdata[1]}"
-                      "<extra></extra>"))
+        hovertemplate=hover + "<br>row %{customdata[0]}, column %{customdata[1]}<extra></extra>"))
+    # About the width the result column gets on a laptop screen, so little is left blank.
+    height = int(min(720, max(240, 660 * dh / dw)))
+    fig.update_layout(dragmode=False, margin=dict(l=0, r=0, t=0, b=0), height=height,
+                      hovermode="closest", plot_bgcolor="rgba(0,0,0,0)")
+    fig.update_xaxes(visible=False, range=[-0.5, dw - 0.5])
+    fig.update_yaxes(visible=False, range=[dh - 0.5, -0.5], scaleanchor="x")
+    return fig, (dh, dw)
+
+
+def _clicked_pixel(chart_key: str, display_shape, shape) -> tuple[int, int] | None:
+    """The ``(row, col)`` last clicked on a chart of a picture shown at
+    ``display_shape``, in the coordinates of an image of ``shape``; None if none."""
+    state = st.session_state.get(chart_key)
+    points = (state or {}).get("selection", {}).get("points", []) if state else []
+    if not points:
+        return None
+    point = points[-1]
+    r, c = scale_seeds([(point["y"], point["x"], 1)], display_shape, shape)[0][:2]
+    return int(r), int(c)
+
+
+def clickable_picture(cur: CurrentImage, picture: np.ndarray, seeds, *,
+                      key: str = "seedpic") -> None:
+    """Show ``picture`` (any size, float RGB) as a plotly image that adds a seed where
+    it is clicked, with the seeds drawn on it."""
+    fig, (dh, dw) = _click_figure(picture, cur.shape, "click to add a seed")
     if seeds:
         disp = scale_seeds(seeds, cur.shape, (dh, dw))
         palette = viz.label_palette(max(lab for *_, lab in seeds))
@@ -138,16 +159,28 @@ def clickable_picture(cur: CurrentImage, picture: np.ndarray, seeds, *,
             marker=dict(size=13, color=[viz.hex_colour(palette[lab]) for *_, lab in disp],
                         line=dict(color="white", width=2), symbol="circle"),
             hoverinfo="skip", showlegend=False))
-    # About the width the result column gets on a laptop screen, so little is left blank.
-    height = int(min(720, max(240, 660 * dh / dw)))
-    fig.update_layout(dragmode=False, margin=dict(l=0, r=0, t=0, b=0), height=height,
-                      hovermode="closest", plot_bgcolor="rgba(0,0,0,0)")
-    fig.update_xaxes(visible=False, range=[-0.5, dw - 0.5])
-    fig.update_yaxes(visible=False, range=[dh - 0.5, -0.5], scaleanchor="x")
     chart_key = f"{key}.{st.session_state.get('seed_chart', 0)}"
     st.plotly_chart(fig, key=chart_key, on_select=lambda: _seed_clicked(
         chart_key, cur.key, (dh, dw), cur.shape), selection_mode="points",
         config={"displayModeBar": False, "scrollZoom": False}, width="stretch")
+
+
+def pixel_picker(picture: np.ndarray, *, key: str, on_pick, hover: str = "click here") -> None:
+    """Show ``picture`` (float RGB) so that a click calls ``on_pick(row, col)`` with
+    the clicked pixel of ``picture`` (a lesson's seed, say), before the rerun."""
+    fig, display_shape = _click_figure(picture, picture.shape[:2], hover)
+    counter = f"{key}.clicks"
+    chart_key = f"{key}.{st.session_state.get(counter, 0)}"
+
+    def picked() -> None:
+        pixel = _clicked_pixel(chart_key, display_shape, picture.shape[:2])
+        if pixel is not None:
+            on_pick(*pixel)
+            # A fresh chart key empties the selection, so the same spot can be picked again.
+            st.session_state[counter] = st.session_state.get(counter, 0) + 1
+
+    st.plotly_chart(fig, key=chart_key, on_select=picked, selection_mode="points",
+                    config={"displayModeBar": False, "scrollZoom": False}, width="stretch")
 
 
 def show_picture(cur: CurrentImage, picture: np.ndarray, seeds, *, clickable: bool,

@@ -341,6 +341,10 @@ def test_the_lesson_on_each_image(open_lesson, choice):
     at.slider(key=_key(at, "regions.row.")).set_value(20).run()
     at.slider(key=_key(at, "regions.col.")).set_value(30).run()
     assert_no_exception(at)
+    at.toggle(key="regions.click").set_value(True).run()  # the picture takes clicks
+    assert_no_exception(at)
+    assert any("Click to move the seed" in c.value for c in at.caption)
+    at.toggle(key="regions.click").set_value(False).run()
     step = at.slider(key=_key(at, "regions.step."))
     assert step.value == step.max  # a new growth shows where it ends
     step.set_value(2).run()

@@ -10,6 +10,7 @@ from segcore import metrics, viz
 from segcore.color import to_gray
 from segcore.learn import regions as rg
 from seglab import lesson
+from seglab.seeds import pixel_picker
 from seglab.state import persistent
 
 GROWING = segcore.get_method("region_growing")
@@ -109,9 +110,10 @@ st.markdown(
     "stops when a step adds nothing. Move the seed and the tolerance, then step through.")
 p_tol, p_conn = GROWING.param("tolerance"), GROWING.param("connectivity")
 cols = st.columns(4)
-row = persistent(cols[0].slider, "Seed: row (from the top)", key=f"regions.row.{img.key}",
+row_key, col_key = f"regions.row.{img.key}", f"regions.col.{img.key}"
+row = persistent(cols[0].slider, "Seed: row (from the top)", key=row_key,
                  default=seed0[0], min_value=0, max_value=h - 1, valid=lambda v: 0 <= v < h)
-col = persistent(cols[1].slider, "Seed: column (from the left)", key=f"regions.col.{img.key}",
+col = persistent(cols[1].slider, "Seed: column (from the left)", key=col_key,
                  default=seed0[1], min_value=0, max_value=w - 1, valid=lambda v: 0 <= v < w)
 tolerance = persistent(cols[2].slider, p_tol.label, key="regions.tolerance", default=p_tol.default,
                        min_value=p_tol.low, max_value=p_tol.high, step=0.01,
@@ -150,8 +152,17 @@ picture_col, curve_col = st.columns([1, 1], gap="large")
 with picture_col:
     picture = rg.growth_picture(img.image, grown, step)
     marks = [(c.row, c.col) for c in (passed, refused) if c is not None and c.step > 0]
-    st.image(viz.display_rgb(rg.marked(picture, marks, PIXEL_COLOUR, arm=2), side=560),
-             width="stretch", caption=f"Step {step} of {grown.steps}: {grown.size(step)} pixels")
+    shown = rg.marked(picture, marks, PIXEL_COLOUR, arm=2)
+    if persistent(st.toggle, "Place the seed by clicking", key="regions.click", default=False,
+                  help="Click on the picture to move the seed there (the sliders follow)."):
+        pixel_picker(shown, key=f"regions.pick.{img.key}", hover="click: the seed here",
+                           on_pick=lambda r, c: (st.session_state.update(
+                               {row_key: r, col_key: c})))
+        st.caption(f"Step {step} of {grown.steps}: {grown.size(step)} pixels. Click to "
+                   "move the seed.")
+    else:
+        st.image(viz.display_rgb(shown, side=560), width="stretch",
+                 caption=f"Step {step} of {grown.steps}: {grown.size(step)} pixels")
     st.markdown(" &nbsp; ".join([
         swatch((0.0, 0.30, 0.60), "older rings"), swatch((0.55, 0.85, 1.0), "newer rings"),
         swatch(rg.FRONTIER_COLOUR, "frontier (this step's ring)"),
