@@ -186,6 +186,22 @@ def test_the_pictures_and_equations_carry_the_live_numbers(shapes):
     assert f"{r.steps[2].inertia:.3f}" in km.inertia_latex(r, 2)
 
 
+def test_the_feature_picture_draws_clusters_centres_and_their_moves(shapes):
+    image, _ = shapes
+    r = km.run(image, k=3, space="lab", start="evenly spaced", rng=0)
+    sample = km.sample_pixels(image.shape[0] * image.shape[1], size=500)
+    palette = (km.label_palette(3) * 255).astype(np.uint8)
+    start, moved = (km.feature_picture(r, step, image, sample=sample, pixel=(5, 5), size=200)
+                    for step in (1, 2))
+    assert start.shape == (200, 200, 3) and start.dtype == np.uint8
+    for j in (1, 2, 3):  # every cluster's colour is on the picture (pixels and centre)
+        assert (moved == palette[j]).all(-1).sum() > 20, j
+    assert (start != moved).any()  # the move step moved the centres
+    gray = km.run(image[:, :, :1], k=2, space="lab", start="k-means++")
+    with pytest.raises(ValueError, match="three features"):
+        km.feature_picture(gray, 0, image[:, :, :1], sample=np.arange(50))
+
+
 def test_the_figures(shapes):
     image, _ = shapes
     r = km.run(image, k=3, space="lab", start="k-means++", rng=0)
@@ -277,6 +293,14 @@ def test_the_lesson_on_each_image(open_lesson, choice):
     # the pixel question, answered and revealed at this step
     said = _answer(at, "pixel", "cluster 2")
     assert "squared distances" in said
+    # the feature space as a quick picture (default), or a view to turn
+    if choice != "yours":
+        assert not at.get("plotly_chart") or all(
+            "scatter3d" not in str(c.proto.spec) for c in at.get("plotly_chart"))
+        at.toggle(key="learn.kmeans.turnable").set_value(True).run()
+        assert any("scatter3d" in str(c.proto.spec) for c in at.get("plotly_chart"))
+        at.toggle(key="learn.kmeans.turnable").set_value(False).run()
+        assert_no_exception(at)
     # the picked pixel, then one that switches cluster at the next assign
     at.slider(key="kmeans.row").set_value(5).run()
     at.slider(key="kmeans.col").set_value(7).run()

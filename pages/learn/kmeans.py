@@ -169,16 +169,25 @@ with picture_col:
                    "another cluster.")
 with figure_col:
     sample = km.sample_pixels(h * w)
-    st.plotly_chart(km.feature_figure(chosen, step, img.image, sample=sample, pixel=pixel),
-                    key="kmeans.features")
+    turnable = len(chosen.names) == 1 or persistent(
+        st.toggle, "Turn the view with the mouse", key="learn.kmeans.turnable", default=False,
+        help="A 3-D view you can drag to turn. It is redrawn at every step, which can take "
+             "a second or two in a browser without graphics acceleration; the picture is quick.")
+    if turnable:
+        st.plotly_chart(km.feature_figure(chosen, step, img.image, sample=sample, pixel=pixel),
+                        key="kmeans.features")
+    else:
+        st.image(km.feature_picture(chosen, step, img.image, sample=sample, pixel=pixel),
+                 width="stretch")
     drawn = chosen.names[:3] if len(chosen.names) > 1 else chosen.names
     hidden = len(chosen.names) - len(drawn)
     st.caption(f"{len(sample):,} of the {h * w:,} pixels, drawn at their "
                f"{', '.join(drawn)}" + (f" (the {hidden} position features are not drawn)"
                                         if hidden else "")
-               + ". The ✕ is the picked pixel; dashed lines join it to the centres that "
+               + ". The ✕ is the picked pixel; thin lines join it to the centres that "
                  "decided its cluster; black lines show the path each centre has taken. "
-               + ("Drag to turn the view." if len(drawn) == 3 else
+               + (("Drag to turn the view." if turnable else "The feature cube seen from "
+                   "one side; switch on turning to look from any side.") if len(drawn) == 3 else
                   "The pixels are spread up and down only so that they do not hide each "
                   "other."))
 
