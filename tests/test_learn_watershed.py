@@ -253,9 +253,10 @@ def _walk_the_lesson(at) -> None:
     at.slider(key="learn.watershed.step").set_value(lw.FLOOD_STEPS).run()
     assert "covers the highest ridge" in at.info[0].value
     at.slider(key="learn.watershed.step").set_value(2).run()
-    at.toggle(key="learn.watershed.water3d").set_value(True).run()
-    assert "Blue: the water at this level" in " ".join(c.value for c in at.caption)
-    at.toggle(key="learn.watershed.water3d").set_value(False).run()
+    assert "seen from one side" in " ".join(c.value for c in at.caption)
+    at.toggle(key="learn.watershed.turnable").set_value(True).run()
+    assert "drag to turn it" in " ".join(c.value for c in at.caption)
+    at.toggle(key="learn.watershed.turnable").set_value(False).run()
     row_key = next(s.key for s in at.slider if s.key.startswith("learn.watershed.row."))
     at.slider(key=row_key).set_value(3).run()
     at.slider(key="learn.watershed.sigma").set_value(2.0).run()
@@ -331,3 +332,16 @@ def test_a_flat_image_of_your_own_is_explained_not_crashed(open_lesson):
         at.selectbox(key="learn.watershed.markers").set_value(how).run()
         assert_no_exception(at)
         assert at.warning[0].value.startswith("The flooding cannot start")
+
+
+def test_the_terrain_picture_shows_water_only_where_the_level_covers_the_ground():
+    h = np.zeros((20, 20))
+    h[:, 10:] = 1.0  # a low half and a high half
+    wet = h < 0.5
+    blue = np.array([43, 123, 186])
+    dry = lw.terrain_picture(h, wet, level=None, size=120)
+    flooded = lw.terrain_picture(h, wet, level=0.5, size=120)
+    assert not (dry == blue).all(-1).any()
+    assert (flooded == blue).all(-1).sum() > 200
+    # the water never covers the high half: no more blue when it is dry land too
+    assert (lw.terrain_picture(h, np.zeros_like(wet), level=0.5, size=120) == blue).all(-1).sum() == 0

@@ -97,19 +97,21 @@ row = persistent(st.slider, "Row for the profile (yellow line)",
 left, right = st.columns(2)
 with left:
     heights, wet, factor = lw.pooled_terrain(elevation, state.flooded)
-    # A 3-D view is redrawn whenever its figure changes, and that takes seconds in a
-    # browser without graphics acceleration: the water joins it only on request.
-    water = persistent(st.toggle, "Water in the 3-D view", key="learn.watershed.water3d",
-                       default=False, help="Draw the water at this level in the 3-D view too. "
-                       "The view is then redrawn at every level, which can take a few seconds "
-                       "in a browser without graphics acceleration.")
-    st.plotly_chart(lw.terrain_figure(heights, wet, level=state.level if water else None,
-                                      factor=factor), key="learn.watershed.terrain")
-    st.caption(f"The terrain in 3-D (drag to turn it), on a {heights.shape[1]} × "
-               f"{heights.shape[0]} copy: each block of {factor} × {factor} pixels is as high as "
-               "its highest pixel, so the view stays quick. "
-               + ("Blue: the water at this level." if water else
-                  "The water is drawn on the picture beside it and on the profile below."))
+    # A 3-D plot is redrawn by the browser's graphics whenever its figure changes, which
+    # takes seconds without graphics acceleration: a picture drawn here is the default.
+    turnable = persistent(st.toggle, "Turn the view with the mouse",
+                          key="learn.watershed.turnable", default=False,
+                          help="A 3-D view you can drag to turn. It is redrawn at every "
+                               "change, which can take a few seconds in a browser without "
+                               "graphics acceleration; the picture is quick.")
+    if turnable:
+        st.plotly_chart(lw.terrain_figure(heights, wet, level=state.level, factor=factor),
+                        key="learn.watershed.terrain")
+    else:
+        st.image(lw.terrain_picture(heights, wet, level=state.level), width="stretch")
+    st.caption(f"The terrain in 3-D ({'drag to turn it' if turnable else 'seen from one side'}),"
+               f" on a {heights.shape[1]} × {heights.shape[0]} copy: each block of {factor} × "
+               f"{factor} pixels is as high as its highest pixel. Blue: the water at this level.")
 with right:
     st.image(viz.display_rgb(lw.flood_picture(img.image, state, markers=markers, row=row),
                              side=640), width="stretch")

@@ -17,7 +17,7 @@ import numpy as np
 
 from segcore import io as sio
 
-__all__ = ["LESSON_PIXELS", "small_copy", "objects"]
+__all__ = ["LESSON_PIXELS", "small_copy", "objects", "oblique"]
 
 #: Pixels in a lesson's working copy: small enough that every step of a lesson
 #: answers in about a second on two cores, large enough to see the image.
@@ -53,3 +53,28 @@ def objects(truth: np.ndarray) -> np.ndarray:
     """
     truth = np.asarray(truth)
     return truth >= 2
+
+
+def oblique(u: np.ndarray, *, azimuth: float, elevation: float) -> tuple[np.ndarray, ...]:
+    """Points of the centred unit cube (``(..., 3)``, each coordinate in
+    ``[-0.5, 0.5]``, the third one up) seen from ``azimuth`` degrees around the
+    vertical and ``elevation`` degrees above the horizon: ``(across, up, depth)``,
+    with larger ``depth`` farther away. The lessons draw 3-D scenes as pictures with
+    it (a picture is quick to show; a 3-D plot is slow without graphics acceleration).
+
+    Examples
+    --------
+    >>> across, up, depth = oblique(np.array([[0, 0, 0.5], [0.5, 0, 0]]), azimuth=0,
+    ...                             elevation=0)
+    >>> across.tolist(), up.tolist()
+    ([0.0, 0.5], [0.5, 0.0])
+    """
+    u = np.asarray(u, np.float64)
+    a, e = np.radians(azimuth), np.radians(elevation)
+    across = u[..., 0] * np.cos(a) - u[..., 1] * np.sin(a)
+    deep = u[..., 0] * np.sin(a) + u[..., 1] * np.cos(a)
+    up = u[..., 2] * np.cos(e) - deep * np.sin(e)
+    # The eye is above and in front: what is low on the screen (large "deep") and what
+    # is high (large third coordinate) is near.
+    depth = -(deep * np.cos(e) + u[..., 2] * np.sin(e))
+    return across, up, depth

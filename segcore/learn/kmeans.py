@@ -31,6 +31,7 @@ from PIL import Image, ImageDraw, ImageFont
 from skimage import measure
 
 from segcore.color import label_palette
+from segcore.learn import oblique
 from segcore.methods.clustering import lloyd, pixel_features, squared_distances
 from segcore.viz import color_labels, hex_colour, to_rgb
 
@@ -778,14 +779,9 @@ def feature_picture(run: Run, step: int, image: np.ndarray, *, sample: np.ndarra
     points = run.features[sample][:, axes]
     lo = np.minimum(points.min(0), path.reshape(-1, 3).min(0))
     span = np.maximum(np.maximum(points.max(0), path.reshape(-1, 3).max(0)) - lo, 1e-12)
-    a, e = np.radians(azimuth), np.radians(elevation)
-
     def project(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         u = (np.asarray(x, np.float64) - lo) / span - 0.5  # the unit cube, centred
-        across = u[..., 0] * np.cos(a) - u[..., 1] * np.sin(a)
-        deep = u[..., 0] * np.sin(a) + u[..., 1] * np.cos(a)
-        up = u[..., 2] * np.cos(e) - deep * np.sin(e)
-        depth = deep * np.cos(e) + u[..., 2] * np.sin(e)
+        across, up, depth = oblique(u, azimuth=azimuth, elevation=elevation)
         scale = 0.62 * size
         return size / 2 + scale * across, size / 2 - scale * up, depth
 
