@@ -16,6 +16,9 @@ from seglab.state import current, not_drawn_this_run, persistent
 
 #: Where the answers to every lesson's questions are kept, for the progress panel.
 ANSWERS = "learn.answers"
+#: The shortest side a lesson works on: kernels, crops, flooding and sliders over rows
+#: and columns need some room (a 3 x 3 or 1 x 500 picture has none).
+MIN_SIDE = 16
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,14 @@ def lesson_image(lesson: str, *, photo: str, generated: str,
     if kind == "yours":
         image, truth = _own_copy(cur.key, cur.truth_key, cur.image, cur.truth, max_pixels)
         name, key, full_shape = cur.name, cur.key + cur.truth_key, cur.image.shape
-    else:
+        if min(image.shape[:2]) < MIN_SIDE:
+            # One check for every lesson; the learner's image stays the current one.
+            st.warning(f"Your image is {image.shape[1]} × {image.shape[0]} pixels: the lessons "
+                       f"need at least {MIN_SIDE} × {MIN_SIDE}, so this one works on the real "
+                       "photo. Choose a larger image on the Image page to use your own.",
+                       icon=":material/photo_size_select_small:")
+            kind = "photo"
+    if kind != "yours":
         origin, name = ("scikit-image", photo) if kind == "photo" else ("generated", generated)
         image, truth = sample_copy(origin, name, max_pixels)
         key = f"{origin}:{name}"

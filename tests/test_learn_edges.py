@@ -383,4 +383,4 @@ def test_page_without_weak_pixels_or_room_for_a_kernel(open_lesson):
                                                image=tiny, preview=tiny)
     at.run()
     assert_no_exception(at)
-    assert any("needs at least 3 × 3" in w.value for w in at.warning)
+    assert any("need at least 16 × 16" in w.value for w in at.warning)  # the lesson frame's

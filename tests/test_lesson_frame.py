@@ -66,3 +66,30 @@ def test_a_number_question_waits_for_a_guess_then_says_right_or_not():
     assert "Right: you said 8" in at.success[0].value
     assert "answers (1, 1)" in at.markdown[-1].value
     assert at.slider(key="q.c.guess").disabled
+
+
+LESSONS = sorted(p.stem for p in (ROOT / "pages" / "learn").glob("*.py"))
+
+
+def _own(at, name: str, image) -> None:
+    from seglab.state import CurrentImage
+
+    at.session_state["current"] = CurrentImage(name=name, origin="upload", key=name,
+                                               image=image, preview=image)
+
+
+def test_every_lesson_takes_a_thin_or_flat_image_of_your_own_without_a_crash(open_lesson):
+    import numpy as np
+
+    thin = np.random.default_rng(0).random((1, 500, 3)).astype(np.float32)
+    flat = np.full((40, 50, 1), 0.4, np.float32)
+    for page in LESSONS:
+        at = open_lesson(f"pages/learn/{page}.py")
+        _own(at, "thin.png", thin)
+        at.radio(key=f"learn.{page}.image").set_value("yours").run()
+        assert_no_exception(at)
+        assert any("need at least" in w.value for w in at.warning), page
+        assert at.session_state["current"].name == "thin.png"  # the learner's image stays
+        _own(at, "flat.png", flat)
+        at.run()
+        assert_no_exception(at)

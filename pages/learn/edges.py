@@ -56,11 +56,7 @@ st.markdown(
     "Edges are lines, not regions. At the end of the lesson we turn them into regions.")
 img = lesson.lesson_image("edges", photo="camera", generated="shapes")
 gray = gray_of(img.key, img.image)
-h, w = gray.shape
-if min(h, w) < 3:
-    st.warning(f"This image is {w} × {h} pixels: a 3 × 3 kernel needs at least 3 × 3. "
-               "Choose another image above.")
-    lesson.stop()
+h, w = gray.shape  # at least lesson.MIN_SIDE each: room for a 3 x 3 kernel
 if img.image.shape[2] == 3:
     st.caption("Edges are found on the gray values: the colour image is reduced to its "
                "brightness first.")
