@@ -374,6 +374,15 @@ def measure(run: Run, sizes: list[float], big_mp: float) -> None:
 # --------------------------------------------------------------------------- output
 
 
+def begin(out: Path, step_title: str) -> dict:
+    """Make ``out``, print the machine and the table's header; returns the machine facts."""
+    out.mkdir(parents=True, exist_ok=True)
+    facts = machine_facts()
+    print(describe(facts) + "\n")
+    print(f"{step_title:<52} {'MP':>4} {'seconds':>8} {'target':>6} {'verdict':>7}  note")
+    return facts
+
+
 def table_line(m: Measure) -> str:
     seconds = "-" if m.seconds is None else f"{m.seconds:.3f}"
     target = "-" if m.target_s is None else f"≤ {m.target_s:g}"
@@ -394,11 +403,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"Chromium not found at {CHROMIUM}")
     sizes = [float(s) for s in args.mp.split(",") if s.strip()]
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    facts = machine_facts()
-    print(describe(facts) + "\n")
-    print(f"{'step (from the user action to the result)':<52} {'MP':>4} {'seconds':>8} "
-          f"{'target':>6} {'verdict':>7}  note")
+    facts = begin(out, "step (from the user action to the result)")
     started = time.monotonic()
     run, error = Run(out), None
     try:

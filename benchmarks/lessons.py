@@ -30,9 +30,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from benchmarks.browser import (CHROMIUM, CHROMIUM_ARGS, STEP_MS, Run, app_server, new_page,
-                                open_app, timed)
-from benchmarks.machine import describe, machine_facts
+from benchmarks.browser import (CHROMIUM, CHROMIUM_ARGS, STEP_MS, Run, app_server, begin,
+                                new_page, open_app, timed)
 
 REPO = Path(__file__).resolve().parents[1]
 #: "About a second", as issue #13 puts it.
@@ -148,11 +147,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="benchmarks/results", help="folder for the outputs")
     args = parser.parse_args(argv)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    facts = machine_facts()
-    print(describe(facts) + "\n")
-    print(f"{'step (from the learner action to the page idle)':<52} {'MP':>4} {'seconds':>8} "
-          f"{'target':>6} {'verdict':>7}  note")
+    facts = begin(out, "step (from the learner action to the page idle)")
     started = time.monotonic()
     run = Run(out)
     measure(run)
