@@ -8,6 +8,8 @@ import numpy as np
 from skimage import color as skcolor
 
 SPACES = ("rgb", "lab", "hsv", "gray")
+#: Luminance from red, green and blue (ITU-R 709, as scikit-image's ``rgb2gray``).
+GRAY_WEIGHTS = (0.2125, 0.7154, 0.0721)
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -23,7 +25,7 @@ def to_gray(image: np.ndarray) -> np.ndarray:
         return image.astype(np.float32, copy=False)
     if image.shape[2] == 1:
         return image[:, :, 0].astype(np.float32, copy=False)
-    return skcolor.rgb2gray(image).astype(np.float32)
+    return skcolor.rgb2gray(image).astype(np.float32, copy=False)
 
 
 def to_space(image: np.ndarray, space: str) -> np.ndarray:

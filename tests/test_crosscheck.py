@@ -10,6 +10,8 @@ from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.mixture import GaussianMixture
 
 from segcore import segment, synthetic
+from segcore.color import to_gray
+from segcore.methods import clustering
 from segcore.methods.clustering import colour_table, lloyd, pixel_features
 from segcore.methods.threshold import GLOBAL
 
@@ -181,15 +183,67 @@ def test_canny_edges_match_skimage(gray_image):
     np.testing.assert_array_equal(edges, ref)
 
 
-def test_colour_table_sorting_and_lookup_table_agree(monkeypatch):
-    import segcore.methods.clustering as clustering
+def _photo(shape=(60, 80)):
+    """A small 8-bit colour photo (a crop of scikit-image's coffee, with noise)."""
+    from skimage import data, transform
 
-    img = eight_bit(synthetic.colour_shapes((40, 48)).image)
-    sorted_way = colour_table(img, "lab")
-    monkeypatch.setattr(clustering, "TABLE_PIXELS", 0)  # the way large images take
-    table_way = colour_table(img, "lab")
-    for a, b in zip(sorted_way, table_way):
-        np.testing.assert_array_equal(a, b)
+    rng = np.random.default_rng(0)
+    img = transform.resize(data.coffee()[100:280, 150:390], shape, anti_aliasing=True)
+    return eight_bit(np.clip(img + rng.normal(0, 0.02, img.shape), 0, 1))
+
+
+@pytest.mark.parametrize("space", ["rgb", "lab", "hsv", "gray"])
+def test_colour_bins_label_every_pixel_from_its_bin(space):
+    img = _photo()
+    t = clustering.colour_bins(img, space)
+    codes = t.codes
+    assert t.counts.sum() == img.shape[0] * img.shape[1]
+    # every pixel's row holds its bin, and the bin holds the pixel's colour
+    rows = t.per_pixel(np.arange(len(t.counts)))
+    np.testing.assert_array_equal(t.present[rows], codes)
+    if space == "gray":  # 256 gray levels: the nearest one to each pixel's gray value
+        gray = to_gray(img).ravel()
+        assert np.abs(t.features[rows, 0] - gray).max() <= 0.5 / 255 + 1e-6
+    else:  # the bin's centre is within half a bin of the pixel, in every channel
+        levels = clustering.FINE_BIN_LEVELS if space == "hsv" else clustering.BIN_LEVELS
+        centres = (np.stack([codes // levels ** 2, codes // levels % levels, codes % levels], 1)
+                   + 0.5) / levels
+        assert np.abs(centres - img.reshape(-1, 3)).max() <= 0.5 / levels + 1e-6
+
+
+@pytest.mark.parametrize("space", ["rgb", "lab", "hsv", "gray"])
+def test_kmeans_on_colour_bins_ends_where_sklearn_on_every_pixel_ends(space, monkeypatch):
+    # The way large images take, forced on a small one: the inertia over every pixel
+    # of the labels and centres found is within 0.5% of scikit-learn's.
+    img = _photo()
+    monkeypatch.setattr(clustering, "BIN_PIXELS", 0)
+    seg = segment(img, "kmeans", k=3, space=space, rng=0)
+    x = pixel_features(img, space)
+    centres = np.asarray(seg.extras["centres"])
+    ours = ((x - centres[seg.labels.ravel() - 1]) ** 2).sum()
+    ref = KMeans(3, n_init=1, random_state=0).fit(x)
+    assert ours <= ref.inertia_ * 1.005
+
+
+def _log_likelihood(seg, x) -> float:
+    """Mean log-likelihood per pixel of a ``gmm`` result's mixture (scikit-learn's score)."""
+    model = GaussianMixture(len(seg.extras["weights"]), covariance_type="full")
+    model.weights_, model.means_ = seg.extras["weights"], seg.extras["means"]
+    model.covariances_ = seg.extras["covariances"]
+    model.precisions_cholesky_ = np.linalg.cholesky(np.linalg.inv(model.covariances_))
+    return model.score(x)
+
+
+def test_gmm_on_colour_bins_is_as_likely_as_on_the_distinct_colours(monkeypatch):
+    img = _photo()
+    x = pixel_features(img, "lab")
+    exact = segment(img, "gmm", k=3, space="lab", rng=0)
+    monkeypatch.setattr(clustering, "BIN_PIXELS", 0)
+    seg = segment(img, "gmm", k=3, space="lab", rng=0)
+    assert _log_likelihood(seg, x) >= _log_likelihood(exact, x) - 0.01
+    # labels are the most likely component of every pixel's bin
+    np.testing.assert_array_equal(seg.labels, seg.probabilities.argmax(2) + 1)
+    np.testing.assert_allclose(seg.probabilities.sum(2), 1, atol=1e-5)
 
 
 def test_random_walker_at_high_beta_is_solved_exactly_on_a_small_image():

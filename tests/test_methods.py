@@ -185,9 +185,11 @@ def test_minimum_without_two_peaks_is_a_clear_error():
         segment(ramp, "threshold", algorithm="minimum")
 
 
-def test_flat_image_threshold_is_a_clear_error():
-    with pytest.raises(ValueError, match="flat"):
-        segment(np.full((8, 8), 0.5, np.float32), "threshold", algorithm="otsu")
+@pytest.mark.parametrize("algorithm", ["otsu", "li", "yen", "triangle", "isodata", "mean",
+                                       "minimum", "multiotsu"])
+def test_flat_image_threshold_is_a_clear_error(algorithm):
+    with pytest.raises(ValueError, match="flat|fewer than"):
+        segment(np.full((8, 8), 0.5, np.float32), "threshold", algorithm=algorithm)
 
 
 def test_kmeans_history_and_gmm_history():

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from segcore.color import to_gray, to_space
+from segcore import _parallel
+from segcore.color import GRAY_WEIGHTS, to_gray, to_space
 from segcore.methods._params import RNG, SPACE
 from segcore.registry import Param, Segmentation, register
 
-#: From this many pixels on, distinct colours are found with a table of every 24-bit
-#: colour rather than by sorting (measured: sorting 1 MP takes 0.08 s, the table 0.13 s;
-#: at 4 MP sorting takes 0.30 s, the table 0.24 s).
-TABLE_PIXELS = 2_500_000
+#: From this many pixels on, k-means and EM cluster fine colour bins instead of the
+#: distinct colours (see :func:`colour_bins`).
+BIN_PIXELS = 2_500_000
+#: Levels per channel of the colour bins: 64, steps of 4 in 8-bit values.
+BIN_LEVELS = 64
+#: Finer bins, 128 levels, where 64 are too coarse (measured on the 4 MP photo of
+#: ``benchmarks.suite``): hue changes fast across a bin near the gray axis (``hsv``
+#: k-means ends 1.2% above the inertia over every pixel with 64 levels, 0.3% with
+#: 128), and EM's log-likelihood feels the spread inside bins (``gmm`` 0.011 per
+#: pixel below scikit-learn's with 64, 0.003 with 128).
+FINE_BIN_LEVELS = 128
 
 # With pixel position among the features no two pixels are alike, so k-means then
 # fits a random subset of this many pixels and labels every pixel by its nearest centre.
@@ -71,38 +81,164 @@ def colour_table(image: np.ndarray, space: str) -> tuple[np.ndarray, np.ndarray,
     """
     levels = np.rint(image * 255).astype(np.uint8)
     if image.shape[2] == 1:
-        codes, bins = levels.reshape(-1).astype(np.int32), 256
+        codes = levels.reshape(-1).astype(np.int32)
     else:
         codes = (levels[..., 0].astype(np.int32) << 16) | (levels[..., 1].astype(np.int32) << 8)
         codes = (codes | levels[..., 2]).reshape(-1)
-        bins = 1 << 24
-    if len(codes) < TABLE_PIXELS:
-        present, index, counts = np.unique(codes, return_inverse=True, return_counts=True)
-        index, counts = index.astype(np.int32).reshape(-1), counts
-    else:
-        # A count per possible colour, then a lookup table from colour to row: linear in
-        # the pixels, where sorting them (np.unique) is not; it costs a fixed 0.1 s and
-        # 200 MB, so only large images take this way.
-        counts = np.bincount(codes, minlength=bins)
-        present = np.flatnonzero(counts)
-        lut = np.zeros(bins, np.int32)
-        lut[present] = np.arange(len(present), dtype=np.int32)
-        index, counts = lut[codes], counts[present]
+    present, index, counts = np.unique(codes, return_inverse=True, return_counts=True)
     if image.shape[2] == 1:
         colours = present[:, None]
     else:
         colours = np.stack([present >> 16, (present >> 8) & 255, present & 255], 1)
     colours = (colours.astype(np.float32) / 255)[:, None, :]
     features = to_space(colours, space).reshape(len(present), -1).astype(np.float64)
-    return features, counts.astype(np.float64), index
+    return features, counts.astype(np.float64), index.astype(np.int32).reshape(-1)
 
 
-def _row_gray(image: np.ndarray, index: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
-    """The gray value of every row clustered: each distinct colour's (``index`` maps
-    pixels to rows), or each pixel's."""
+@dataclass(frozen=True)
+class ColourTable:
+    """What k-means and EM fit by colour: ``features`` ``(n, F)`` of each row (a
+    distinct colour, or a colour bin), ``counts`` (pixels per row), ``gray`` (each
+    row's gray value, which orders the labels), and how every pixel finds its row
+    (:meth:`per_pixel`).
+
+    Examples
+    --------
+    >>> t = table(np.zeros((2, 2, 3), np.float32), "rgb")
+    >>> t.counts.tolist(), t.per_pixel(t.features).shape
+    ([4.0], (4, 3))
+    """
+
+    features: np.ndarray
+    counts: np.ndarray
+    gray: np.ndarray
+    codes: np.ndarray  # (H * W,) int32: each pixel's row, or its bin when ``present`` is set
+    present: np.ndarray | None = None  # the bin of each row
+    bins: int = 0
+    scatter: np.ndarray | None = None  # (n, F, F): each bin's spread of features about its centre
+
+    def per_pixel(self, values: np.ndarray) -> np.ndarray:
+        """``values`` of each row (``(n, ...)``) for every pixel (``(H * W, ...)``).
+
+        Examples
+        --------
+        >>> t = table(np.zeros((1, 2, 1), np.float32), "gray")
+        >>> t.per_pixel(np.array([7])).tolist()
+        [7, 7]
+        """
+        if self.present is None:
+            return values[self.codes]
+        full = np.zeros((self.bins, *values.shape[1:]), values.dtype)
+        full[self.present] = values
+        out = np.empty((len(self.codes), *values.shape[1:]), values.dtype)
+
+        def gather(rows):
+            np.take(full, self.codes[rows], axis=0, out=out[rows])
+
+        _parallel.run(gather, len(out))
+        return out
+
+
+def colour_bins(image: np.ndarray, space: str, *, levels: int | None = None) -> ColourTable:
+    """The pixels of a large image grouped into fine colour bins: ``levels`` per RGB
+    channel (by default :data:`BIN_LEVELS`, :data:`FINE_BIN_LEVELS` for ``hsv``),
+    or 256 gray levels for a gray image or the ``gray`` space. Each bin stands for
+    its pixels by its centre colour, and by their spread over the bin (``scatter``).
+
+    Finding the distinct colours of millions of pixels means sorting them or a
+    table of every 24-bit colour (0.3 s at 4 MP). A bin number is one pass of
+    arithmetic per pixel and a count per bin one more (both on every core, see
+    :mod:`segcore._parallel`), and every pixel is labelled from its bin's row.
+    k-means over 64-level bins ends within 0.1% of scikit-learn's inertia over
+    every pixel at 4 MP (``benchmarks.suite``; tested on small images).
+
+    Examples
+    --------
+    >>> img = np.zeros((2, 3, 3), np.float32); img[:, 2] = 1
+    >>> t = colour_bins(img, "rgb", levels=4)
+    >>> t.features.tolist(), t.counts.tolist(), t.per_pixel(np.arange(2)).tolist()
+    ([[0.125, 0.125, 0.125], [0.875, 0.875, 0.875]], [4.0, 2.0], [0, 0, 1, 0, 0, 1])
+    """
+    levels = levels or (FINE_BIN_LEVELS if space == "hsv" else BIN_LEVELS)
+    flat = image.reshape(-1, image.shape[2])
+    codes = np.empty(len(flat), np.int32)
+    if image.shape[2] == 1 or space == "gray":
+        bins = 256
+        weights = np.array([1.0] if image.shape[2] == 1 else GRAY_WEIGHTS, np.float32)
+
+        def code(rows):  # the nearest 8-bit gray level, as the distinct colours have it
+            gray = flat[rows] @ weights
+            np.multiply(gray, np.float32(255), out=gray)
+            np.add(gray, np.float32(0.5), out=gray)
+            codes[rows] = gray
+            return np.bincount(codes[rows], minlength=bins)
+
+        def centre(rows):
+            return rows.astype(np.float32)[:, None] / np.float32(255)
+    else:
+        bins = levels ** 3
+        place = np.array([levels * levels, levels, 1], np.float32)
+
+        def code(rows):
+            # floor(value * levels) per channel (1.0 falls into the top bin), and the bin
+            # number as one matrix product: whole numbers below 2**24 are exact in float32.
+            scaled = np.multiply(flat[rows], np.float32(levels * (1 - 1e-6)))
+            np.floor(scaled, out=scaled)
+            codes[rows] = scaled @ place
+            return np.bincount(codes[rows], minlength=bins)
+
+        def centre(rows):
+            cells = np.stack([rows // (levels * levels), (rows // levels) % levels,
+                              rows % levels], 1)
+            return (cells.astype(np.float32) + np.float32(0.5)) / np.float32(levels)
+    counts = sum(_parallel.run(code, len(flat)))
+    present = np.flatnonzero(counts)
+    colours = centre(present)
+    n = len(present)
+    features = to_space(colours[:, None, :], space).reshape(n, -1).astype(np.float64)
+    counts = counts[present].astype(np.float64)
+    scatter = None
+    if colours.shape[1] == 3:
+        # A bin's pixels spread over its width, and EM's covariances must count that
+        # spread (a Gaussian fitted to bin centres alone is too narrow). Taken as
+        # uniform over the bin's cube of side 1/levels, mapped into the colour space by
+        # central differences: the covariance of the features is J diag(1/(12 L^2)) J^T.
+        steps = []
+        for c in range(3):
+            half = np.zeros(3, np.float32)
+            half[c] = 0.5 / levels
+            hi = to_space((colours + half)[:, None, :], space).reshape(n, -1)
+            lo = to_space((colours - half)[:, None, :], space).reshape(n, -1)
+            steps.append((hi - lo).astype(np.float64))
+        step = np.stack(steps, 2)  # (n, F, 3): the features' change across the bin
+        scatter = counts[:, None, None] * (step @ step.transpose(0, 2, 1)) / 12
+    return ColourTable(features=features, counts=counts,
+                       gray=to_gray(colours[:, None, :])[:, 0].astype(np.float64),
+                       codes=codes, present=present, bins=bins, scatter=scatter)
+
+
+def table(image: np.ndarray, space: str, *, levels: int | None = None) -> ColourTable:
+    """The rows k-means and EM fit by colour: the distinct colours
+    (:func:`colour_table`), or past :data:`BIN_PIXELS` pixels the colour bins
+    (:func:`colour_bins`, with ``levels`` per channel).
+
+    Examples
+    --------
+    >>> t = table(np.zeros((2, 2, 3), np.float32), "lab")
+    >>> t.features.shape, t.counts.tolist()
+    ((1, 3), [4.0])
+    """
+    if image.shape[0] * image.shape[1] >= BIN_PIXELS:
+        return colour_bins(image, space, levels=levels)
+    features, counts, index = colour_table(image, space)
+    gray = _row_gray(image, index, counts)
+    return ColourTable(features=features, counts=counts, gray=gray, codes=index)
+
+
+def _row_gray(image: np.ndarray, index: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The mean gray value of each distinct colour's pixels (``index`` maps pixels to
+    rows)."""
     gray = to_gray(image).reshape(-1).astype(np.float64)
-    if index is None:
-        return gray
     return np.bincount(index, weights=gray, minlength=len(counts)) / np.maximum(counts, 1)
 
 
@@ -190,12 +326,14 @@ def lloyd(x: np.ndarray, centres: np.ndarray, *, max_iter: int = 100, tol: float
 
 
 #: Past this many distinct colours, k-means and EM first fit colour bins (see :func:`bin_rows`).
-FIT_ROWS = 20_000
+FIT_ROWS = 5_000
 
 
-def bin_rows(x: np.ndarray, weights: np.ndarray, *, levels: int = 32):
+def bin_rows(x: np.ndarray, weights: np.ndarray, *, levels: int = 32,
+             scatter: np.ndarray | None = None):
     """Rows of ``x`` grouped into a grid of ``levels`` cells per feature, with what
-    fitting needs of each cell: ``(means, counts, scatter, group)``.
+    fitting needs of each cell: ``(means, counts, scatter, group)``. Rows that are
+    bins themselves bring their own ``scatter``, added to their cell's.
 
     A photo can have a million distinct colours; k-means and EM over the few
     thousand occupied cells of a 32-level grid, each standing for its pixels by
@@ -224,23 +362,29 @@ def bin_rows(x: np.ndarray, weights: np.ndarray, *, levels: int = 32):
     n = len(present)
     sums = np.stack([np.bincount(group, weights=weights * x[:, f], minlength=n) for f in range(d)], 1)
     means = sums / counts[:, None]
-    scatter = np.empty((n, d, d))
+    cells = np.empty((n, d, d))
     for i in range(d):
         for j in range(i, d):
             moment = np.bincount(group, weights=weights * x[:, i] * x[:, j], minlength=n)
-            scatter[:, i, j] = scatter[:, j, i] = moment - counts * means[:, i] * means[:, j]
+            cells[:, i, j] = cells[:, j, i] = moment - counts * means[:, i] * means[:, j]
+    if scatter is not None:
+        for i in range(d):
+            for j in range(d):
+                cells[:, i, j] += np.bincount(group, weights=scatter[:, i, j], minlength=n)
     diagonal = np.arange(d)  # rounding can leave a tiny negative variance
-    scatter[:, diagonal, diagonal] = np.maximum(scatter[:, diagonal, diagonal], 0)
-    return means, counts, scatter, group
+    cells[:, diagonal, diagonal] = np.maximum(cells[:, diagonal, diagonal], 0)
+    return means, counts, cells, group
 
 
-def _fit_rows(x: np.ndarray, weights: np.ndarray, binned: bool):
+def _fit_rows(x: np.ndarray, weights: np.ndarray, binned: bool,
+              scatter: np.ndarray | None = None):
     """What k-means and EM iterate on: the rows themselves, or their bins past
-    :data:`FIT_ROWS` rows. ``(x, weights, scatter)``; ``scatter`` is None for rows."""
+    :data:`FIT_ROWS` rows. ``(x, weights, scatter)``; ``scatter`` is the rows'
+    own (None for distinct colours) or their bins'."""
     if not binned or len(x) <= FIT_ROWS:
-        return x, weights, None
-    means, counts, scatter, _ = bin_rows(x, weights)
-    return means, counts, scatter
+        return x, weights, scatter
+    means, counts, cells, _ = bin_rows(x, weights, scatter=scatter)
+    return means, counts, cells
 
 
 def _check_colours(x: np.ndarray, k: int, *, distinct_rows: bool, columns: int) -> None:
@@ -254,8 +398,8 @@ def _check_colours(x: np.ndarray, k: int, *, distinct_rows: bool, columns: int) 
 def best_lloyd(x: np.ndarray, weights: np.ndarray, k: int, *, rng: int, max_iter: int = 100,
                progress=None):
     """Lloyd's iterations from several k-means++ starts, keeping the one of least
-    inertia: ten starts on a few thousand rows (a gray histogram, a small image's
-    colours), three past that. Returns its centres and history.
+    inertia: ten starts on up to a thousand rows (a gray histogram), three past
+    that (a colour table's bins). Returns its centres and history.
 
     With one start, k-means can stop in a poor local optimum (on a gray histogram
     it often merges two clear peaks); more starts on the few rows of a colour table
@@ -272,7 +416,7 @@ def best_lloyd(x: np.ndarray, weights: np.ndarray, k: int, *, rng: int, max_iter
 
     starts = np.random.RandomState(rng)
     best = None
-    n = 10 if len(x) <= 5000 else 3
+    n = 10 if len(x) <= 1000 else 3
     for start in range(n):
         init, _ = kmeans_plusplus(x, k, sample_weight=weights, random_state=starts)
         report = None if progress is None else (lambda f, s=start: progress((s + f) / n))
@@ -302,14 +446,16 @@ class _phases:
 
 
 def _points(image: np.ndarray, space: str, xy_weight: float, rng: int):
-    """What k-means and EM fit: ``(x, weights, index)``. By colour alone, the distinct
-    colours with their counts (``index`` maps pixels to rows); with position, a
-    random subset of pixels, each weight 1 (``index`` is None)."""
+    """What k-means fits: ``(x, weights, colours)``. By colour alone, the rows of
+    the image's colour :func:`table` with their pixel counts (``colours`` is the
+    table); with position, a random subset of pixels, each weight 1 (``colours``
+    is None)."""
     if xy_weight > 0:
         x = pixel_features(image, space, xy_weight)
         x = x[_fit_subset(len(x), rng)]
         return x, np.ones(len(x)), None
-    return colour_table(image, space)
+    colours = table(image, space)
+    return colours.features, colours.counts, colours
 
 
 @register("kmeans", label="K-means clustering", offers=("centres", "history"), params=(
@@ -325,7 +471,8 @@ def kmeans(image, *, k, space, xy_weight, max_iter, rng, progress=None):
     Labels ``1..k`` are ordered by the mean intensity of their pixels.
     By colour alone, Lloyd's iterations run on the distinct colours weighted by
     their pixel counts (see :func:`colour_table`): the same optimisation as on
-    every pixel. With ``xy_weight`` a random subset of pixels is fitted.
+    every pixel; past :data:`BIN_PIXELS` pixels on fine colour bins
+    (:func:`colour_bins`), each pixel labelled by its bin. With ``xy_weight`` a random subset of pixels is fitted.
     ``extras``: ``centres`` (k, F) in feature space, ``inertia`` (over all
     pixels), ``history`` (centres and inertia of the fitted points at every
     iteration), ``n_iter``.
@@ -342,26 +489,27 @@ def kmeans(image, *, k, space, xy_weight, max_iter, rng, progress=None):
     """
     h, w = image.shape[:2]
     report = _phases(progress)
-    x, weights, index = _points(image, space, xy_weight, rng)
+    x, weights, colours = _points(image, space, xy_weight, rng)
     report(0.3)  # the colour table is about a third of a large image's run
     columns = x.shape[1] - (2 if xy_weight > 0 else 0)
-    _check_colours(x, k, distinct_rows=index is not None and columns > 1, columns=columns)
-    fit_x, fit_w, _ = _fit_rows(x, weights, binned=index is not None)
+    _check_colours(x, k, distinct_rows=colours is not None and columns > 1, columns=columns)
+    fit_x, fit_w, _ = _fit_rows(x, weights, binned=colours is not None)
     centres, history = best_lloyd(fit_x, fit_w, k, rng=rng, max_iter=max_iter,
                                   progress=report.between(0.3, 0.7))
     report(0.7)
-    if index is not None:  # every distinct colour to its nearest centre
+    if colours is not None:  # every row of the colour table to its nearest centre
         assign, inertia = _nearest(x, centres, weights)
+        gray = colours.gray
     else:  # fitted on a subset: label every pixel by its nearest centre
         weights = np.ones(h * w)
         chunks = [_nearest(chunk, centres) for chunk in np.array_split(
             pixel_features(image, space, xy_weight), max(1, h * w // 250_000))]
         assign = np.concatenate([a for a, _ in chunks])
         inertia = sum(i for _, i in chunks)
-    gray = _row_gray(image, index, weights)
+        gray = to_gray(image).reshape(-1).astype(np.float64)
     rank, order = _order_by_gray(np.bincount(assign, weights=weights, minlength=k),
                                  np.bincount(assign, weights=weights * gray, minlength=k))
-    labels = rank[assign] if index is None else rank[assign][index]
+    labels = rank[assign] if colours is None else colours.per_pixel(rank[assign])
     for step in history:
         step["centres"] = step["centres"][order]
     return Segmentation(
@@ -385,7 +533,8 @@ def gmm(image, *, k, space, covariance_type, max_iter, rng, progress=None):
 
     EM runs on the distinct colours weighted by their pixel counts (see
     :func:`colour_table`): the same fit as on every pixel, from scikit-learn's
-    default start (one k-means). ``probabilities`` are the posteriors (H, W, k);
+    default start (one k-means); past :data:`BIN_PIXELS` pixels on fine colour
+    bins (:func:`colour_bins`, 128 levels), each pixel labelled by its bin. ``probabilities`` are the posteriors (H, W, k);
     labels are the most likely component, ``1..k`` ordered by mean intensity.
     ``extras``: ``weights``, ``means``, ``covariances``, ``log_likelihood`` (mean
     per pixel) and ``history`` (those at the start and after every EM step),
@@ -406,12 +555,13 @@ def gmm(image, *, k, space, covariance_type, max_iter, rng, progress=None):
     """
     h, w = image.shape[:2]
     report = _phases(progress)
-    x, weights, index = colour_table(image, space)
+    colours = table(image, space, levels=FINE_BIN_LEVELS)
+    x, weights = colours.features, colours.counts
     report(0.3)
     _check_colours(x, k, distinct_rows=x.shape[1] > 1, columns=x.shape[1])
     # The start scikit-learn's GaussianMixture takes by default, a k-means fit with each
     # point's component its cluster; here on the distinct colours (or their bins), weighted.
-    fit_x, fit_w, scatter = _fit_rows(x, weights, binned=True)
+    fit_x, fit_w, scatter = _fit_rows(x, weights, binned=True, scatter=colours.scatter)
     centres, _ = best_lloyd(fit_x, fit_w, k, rng=rng, max_iter=300)
     assign, _ = _nearest(fit_x, centres)
     resp = np.zeros((len(fit_x), k))
@@ -423,11 +573,14 @@ def gmm(image, *, k, space, covariance_type, max_iter, rng, progress=None):
     ll, resp = posteriors(x, weights, (final["weights"], final["means"], final["covariances"]),
                           covariance_type)
     mass = resp * weights[:, None]
-    _, order = _order_by_gray(mass.sum(0), _row_gray(image, index, weights) @ mass)
-    probs = resp[:, order].astype(np.float32)[index]
+    _, order = _order_by_gray(mass.sum(0), colours.gray @ mass)
+    resp = resp[:, order].astype(np.float32)
+    # Labels and probabilities of each row, then of every pixel through its row.
+    labels = colours.per_pixel((resp.argmax(1) + 1).astype(np.int32))
+    probs = colours.per_pixel(resp)
     history = [_ordered(step, order, covariance_type) for step in fit["history"]]
     return Segmentation(
-        labels=(probs.argmax(1) + 1).astype(np.int32).reshape(h, w),
+        labels=labels.reshape(h, w),
         probabilities=probs.reshape(h, w, k),
         extras={**{key: history[-1][key] for key in ("weights", "means", "covariances")},
                 "log_likelihood": ll, "history": history,

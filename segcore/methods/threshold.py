@@ -21,6 +21,13 @@ LOCAL = ("sauvola", "niblack", "gaussian-adaptive")
 ALGORITHMS = ("manual", *GLOBAL, "multiotsu", *LOCAL)
 
 
+def _flat(gray: np.ndarray) -> bool:
+    # Two values in a sparse grid of pixels settle it without a pass over every pixel;
+    # only an image flat on that grid needs the full check.
+    sample = gray[::7, ::7]
+    return sample.min() == sample.max() and gray.min() == gray.max()
+
+
 def global_threshold(gray: np.ndarray, algorithm: str) -> float:
     """One global threshold of a gray image by a named algorithm.
 
@@ -33,7 +40,7 @@ def global_threshold(gray: np.ndarray, algorithm: str) -> float:
     >>> 0 < global_threshold(g, "otsu") < 1
     True
     """
-    if gray.min() == gray.max():
+    if _flat(gray):
         raise ValueError("the image is flat (one gray value): there is nothing to threshold")
     if algorithm == "minimum":
         try:
@@ -107,7 +114,7 @@ def threshold(image, *, algorithm, level, classes, window_size, std_weight, offs
         else:
             tmap = filters.threshold_local(gray, block_size=window_size, method="gaussian",
                                            offset=offset)
-        labels = (gray > tmap).view(np.uint8) + np.uint8(1)
+        labels = np.add(gray > tmap, np.int32(1), dtype=np.int32)
         extras["threshold_map"] = tmap.astype(np.float32)
         extras["thresholds"] = [float(np.median(tmap))]
     elif algorithm == "multiotsu":
@@ -116,12 +123,12 @@ def threshold(image, *, algorithm, level, classes, window_size, std_weight, offs
         except ValueError:
             raise ValueError(f"the image has fewer than {classes} gray values, so it cannot be "
                              f"split into {classes} classes; lower 'classes'") from None
-        labels = np.digitize(gray, cuts).astype(np.uint8) + np.uint8(1)
+        labels = np.digitize(gray, cuts).astype(np.int32)
+        labels += 1
         extras["thresholds"] = [float(t) for t in cuts]
     else:
         t = level if algorithm == "manual" else global_threshold(gray, algorithm)
-        # One pass and one byte a pixel: the mask plus one is labels 1 and 2.
-        labels = (gray > t).view(np.uint8) + np.uint8(1)
+        labels = np.add(gray > t, np.int32(1), dtype=np.int32)  # one pass: labels 1 and 2
         extras["thresholds"] = [float(t)]
     notes = _threshold_notes(extras["thresholds"], algorithm, "threshold_map" in extras)
-    return Segmentation(labels=labels.astype(np.int32), extras=extras, notes=notes)
+    return Segmentation(labels=labels, extras=extras, notes=notes)
