@@ -12,6 +12,7 @@ from sklearn.mixture import GaussianMixture
 from segcore import segment, synthetic
 from segcore.color import to_gray
 from segcore.methods import clustering
+from segcore.methods import graph as engine_graph
 from segcore.methods.clustering import colour_table, lloyd, pixel_features
 from segcore.methods.threshold import GLOBAL
 
@@ -258,3 +259,17 @@ def test_random_walker_at_high_beta_is_solved_exactly_on_a_small_image():
                                        beta=10000.0, mode="bf", return_full_prob=True)
     np.testing.assert_array_equal(seg.labels, exact.argmax(0) + 1)
     assert seg.notes == ()
+
+
+def test_region_edges_are_scikit_images_region_adjacency_graph():
+    from skimage import graph
+
+    img = _photo((90, 120))
+    regions = segmentation.slic(img, n_segments=150, start_label=1)
+    ours = {tuple(e) for e in engine_graph.region_edges(regions).tolist()}
+    rag = graph.RAG(regions)
+    assert ours == {(min(a, b) - 1, max(a, b) - 1) for a, b in rag.edges}
+    means = engine_graph.region_means(img, regions)
+    ref = graph.rag_mean_color(img, regions, connectivity=1)
+    for node in ref.nodes:
+        np.testing.assert_allclose(means[node - 1], ref.nodes[node]["mean color"], atol=1e-6)

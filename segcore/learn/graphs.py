@@ -44,6 +44,7 @@ from skimage.util import regular_grid
 
 from segcore.color import relabel_by_intensity, to_gray, to_space
 from segcore.io import png_bytes
+from segcore.methods.graph import region_affinity, region_edges, region_means
 from segcore.viz import boundaries, color_labels, hex_colour, overlay, to_rgb, to_uint8
 
 __all__ = [
@@ -698,22 +699,14 @@ def region_graph(image: np.ndarray, superpixels: np.ndarray, *,
     if superpixels.min() < 1 or np.any(sizes == 0):
         raise ValueError("superpixels must number their regions 1..N with none missing")
     feats = to_space(np.asarray(image, np.float32), space).astype(np.float64)
-    rgb = to_rgb(image).astype(np.float64)
-
-    def mean(values):
-        return np.stack([np.bincount(flat, weights=values[..., c].ravel(), minlength=n) / sizes
-                         for c in range(values.shape[-1])], 1)
-
-    rows, cols = np.indices(superpixels.shape)
-    pairs = np.concatenate([np.c_[superpixels[:, :-1].ravel(), superpixels[:, 1:].ravel()],
-                            np.c_[superpixels[:-1].ravel(), superpixels[1:].ravel()]]) - 1
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    pairs = np.unique(np.sort(pairs, axis=1), axis=0).reshape(-1, 2)
-    colours = mean(feats)
+    pairs = region_edges(superpixels)
+    colours = region_means(feats, superpixels)
     distances = np.linalg.norm(colours[pairs[:, 0]] - colours[pairs[:, 1]], axis=1)
-    return RegionGraph(superpixels=superpixels, centroids=mean(np.dstack([rows, cols])),
-                       colours=colours, display=mean(rgb), sizes=sizes, edges=pairs,
-                       distances=distances)
+    return RegionGraph(superpixels=superpixels,
+                       centroids=region_means(np.dstack(np.indices(superpixels.shape)),
+                                              superpixels),
+                       colours=colours, display=region_means(to_rgb(image), superpixels),
+                       sizes=sizes, edges=pairs, distances=distances)
 
 
 def affinity(graph: RegionGraph, *, similarity_sigma: float) -> np.ndarray:
@@ -730,13 +723,7 @@ def affinity(graph: RegionGraph, *, similarity_sigma: float) -> np.ndarray:
     """
     if not np.isfinite(similarity_sigma) or similarity_sigma <= 0:
         raise ValueError(f"similarity_sigma must be a number > 0, got {similarity_sigma!r}")
-    n = graph.n_nodes
-    w = np.zeros((n, n))
-    a, b = graph.edges[:, 0], graph.edges[:, 1]
-    w[a, b] = w[b, a] = np.exp(-graph.distances ** 2 / similarity_sigma ** 2)
-    w += 1e-6
-    np.fill_diagonal(w, 0)
-    return w
+    return region_affinity(graph.colours, graph.edges, similarity_sigma)
 
 
 @dataclass(frozen=True)
