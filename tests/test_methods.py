@@ -308,7 +308,7 @@ def test_multiotsu_with_too_few_gray_values_says_so():
         segment(flat_halves, "threshold", algorithm="multiotsu", classes=4)
 
 
-@pytest.mark.parametrize("name", ["kmeans", "gmm", "unet", "chan_vese"])
+@pytest.mark.parametrize("name", ["kmeans", "gmm", "unet", "chan_vese", "random_walker"])
 def test_progress_is_reported_and_an_exception_in_it_stops_the_run(name, blobs_image):
     assert segcore.get_method(name).reports_progress
     seen = []
