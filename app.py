@@ -37,6 +37,9 @@ LEARN = [
     st.Page("pages/learn/watershed.py", title="Watershed", icon=":material/school:"),
     st.Page("pages/learn/regions.py", title="Region growing, walkers", icon=":material/school:"),
     st.Page("pages/learn/graphs.py", title="Graphs", icon=":material/school:"),
+    st.Page("pages/learn/cnn.py", title="CNNs for segmentation", icon=":material/school:"),
+    st.Page("pages/learn/metrics.py", title="Metrics", icon=":material/school:"),
+    st.Page("pages/learn/augmentation.py", title="Data augmentation", icon=":material/school:"),
 ]
 
 # expanded: every lesson listed, not the first few and "View more"

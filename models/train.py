@@ -18,15 +18,17 @@ Splits (fixed; the report split is never used for training or model selection):
   cross-validation over all 30 slices (the shipped model is not such a fold).
 - horse: train on images 001-208, select on 209-228, report on 229-268.
 
-Augmentation follows the U-Net paper, done with one ``grid_sample`` per crop:
-flips, 90-degree and small arbitrary rotations, smooth elastic deformation (random
-displacements on a coarse grid, interpolated), plus brightness/contrast, and for the
-horses random scale and crop. The membrane labels sit a fraction of a pixel off the image;
-the offset is measured on the training slices and kept fixed in every crop, whatever its
-flip or turn. Loss: cross-entropy plus soft Dice; bf16 autocast. An exponential moving
-average of the weights is evaluated every epoch (train loss, val loss, val IoU of class 1:
-cell / horse, val pixel error) and the best epoch by val IoU is kept. At the end the kept
-weights are saved as a plain state dict, evaluated on the report split with
+Augmentation follows the U-Net paper, done with one ``grid_sample`` per crop
+(:mod:`segcore.nn.augment`, which the augmentation lesson uses too): flips, 90-degree and
+small arbitrary rotations, smooth elastic deformation (random displacements on a coarse
+grid, interpolated), shear when ``--set shear=DEGREES`` asks for it, plus
+brightness/contrast, and for the horses random scale and crop. The membrane labels sit a
+fraction of a pixel off the image; the offset is measured on the training slices and kept
+fixed in every crop, whatever its flip or turn. Loss: cross-entropy plus soft Dice; bf16
+autocast. An exponential moving average of the weights is evaluated every epoch (train
+loss, val loss, val IoU of class 1: cell / horse, val pixel error) and the best epoch by
+val IoU is kept. At the end the kept weights are saved as a plain state dict, evaluated on
+the report split with
 :func:`segcore.nn.infer.predict` (the same code the app runs), and the card is written with
 the measured numbers. The learning-rate schedule follows the iteration count only, so a
 command repeats its run step for step (same ``--threads``).
@@ -52,6 +54,7 @@ from scipy import ndimage as ndi
 from skimage.registration import phase_cross_correlation
 from torch.nn import functional as F
 
+from segcore.nn import augment
 from segcore.nn.infer import build_model, predict, read_card
 from segcore.nn.models import shipped_dir
 from segcore.nn.unet import UNet, UNetConfig
@@ -61,21 +64,23 @@ TASKS = {
         in_channels=1, classes=["membrane", "cell"], depth=4, base=16, up="transpose",
         crop=256, batch=4, iters=3000, epoch_iters=100, lr=2e-3, max_side=None,
         scale=(0.9, 1.1), tile=512, overlap=32,
-        elastic=4.0, angle=10.0, dropout=0.0, weight_decay=1e-4, dice=1.0, ema=0.995,
+        elastic=4.0, angle=10.0, shear=0.0, dropout=0.0, weight_decay=1e-4, dice=1.0,
+        ema=0.995,
         align=1.0, align_each=0.0, soft=0.0, exact=0.0, mirror=0.0,
     ),
     "horse": dict(
         in_channels=3, classes=["background", "horse"], depth=4, base=16, up="transpose",
         crop=128, batch=8, iters=5000, epoch_iters=100, lr=2e-3, max_side=160,
         scale=(0.7, 1.3), tile=512, overlap=32,
-        elastic=4.0, angle=10.0, dropout=0.0, weight_decay=1e-4, dice=1.0, ema=0.995,
+        elastic=4.0, angle=10.0, shear=0.0, dropout=0.0, weight_decay=1e-4, dice=1.0,
+        ema=0.995,
         align=0.0, align_each=0.0, soft=0.0, exact=0.0, mirror=0.0,
     ),
 }
 
 # Training settings ``--set KEY=VALUE`` may override.
-SETTINGS = ("elastic", "angle", "dropout", "weight_decay", "dice", "ema", "align", "align_each",
-            "soft", "exact", "mirror")
+SETTINGS = ("elastic", "angle", "shear", "dropout", "weight_decay", "dice", "ema", "align",
+            "align_each", "soft", "exact", "mirror")
 
 MEMBRANE_SPLIT = {"train": list(range(0, 23)), "val": [23, 24], "report": list(range(25, 30))}
 HORSE_SPLIT = {"train": list(range(1, 209)), "val": list(range(209, 229)),
@@ -190,98 +195,47 @@ def measure_label_offsets(pairs) -> np.ndarray:
 # ---------------------------------------------------------------- augmentation
 
 
+def recipe(cfg: dict) -> augment.Recipe:
+    """The ranges a task's crops are drawn from (``crop``, ``scale``, ``angle``,
+    ``shear``, ``elastic``, ``exact`` and ``mirror`` of ``cfg``)."""
+    return augment.Recipe(size=cfg["crop"], scale=tuple(cfg["scale"]), angle=cfg["angle"],
+                          shear=cfg.get("shear", 0.0), elastic=cfg["elastic"],
+                          exact=cfg.get("exact", 0.0), margin=int(cfg.get("mirror", 0)))
+
+
+def _crop_options(cfg: dict) -> dict:
+    return dict(batch=cfg["batch"], label_offset=cfg.get("label_offset"),
+                pair_offsets=cfg.get("pair_offsets"), soft=bool(cfg.get("soft")))
+
+
 def sample_batch(pairs, cfg: dict, gen: torch.Generator):
     """A batch of augmented crops: (N, C, S, S) images and (N, S, S) targets.
 
-    The geometry of :func:`sample_crops`, then brightness and contrast per crop.
+    The geometry of :func:`sample_crops`, then brightness and contrast per crop
+    (:func:`segcore.nn.augment.sample_batch`).
     """
-    x, targets = sample_crops(pairs, cfg, gen)
-    n = x.shape[0]
-    # Brightness and contrast around each image's mean.
-    contrast = torch.empty(n, 1, 1, 1).uniform_(0.8, 1.25, generator=gen)
-    bright = torch.empty(n, 1, 1, 1).uniform_(-0.1, 0.1, generator=gen)
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    x = ((x - mean) * contrast + mean + bright).clamp(0, 1)
-    return x, targets
+    return augment.sample_batch(pairs, recipe(cfg), gen, **_crop_options(cfg))
 
 
 def sample_crops(pairs, cfg: dict, gen: torch.Generator):
     """Geometrically augmented crops: (N, C, S, S) images and (N, S, S) targets.
 
-    Each crop is drawn with one sampling grid per sample: a random centre, scale, flip,
-    rotation (a multiple of 90 degrees plus up to 10 degrees) and a smooth elastic
-    displacement (3x3 grid of offsets with std 4 px, bicubically upsampled), so
-    geometry costs one ``grid_sample`` per sample. Reflection fills outside the source.
-    Targets are int64 class indices, or with ``soft`` the float fraction of class 1.
+    Each crop is drawn with one sampling grid per sample (:mod:`segcore.nn.augment`, which
+    the augmentation lesson uses too): a random centre, scale, flip, rotation (a multiple
+    of 90 degrees plus up to ``angle`` degrees), shear when ``shear`` is set, and a smooth
+    elastic displacement (3x3 grid of offsets with std ``elastic`` px, bicubically
+    upsampled), so geometry costs one ``grid_sample`` per sample. Reflection fills outside
+    the source. Targets are int64 class indices, or with ``soft`` the float fraction of
+    class 1. The labels keep ``label_offset`` against the image in every crop (see
+    :func:`measure_label_offsets`); with ``pair_offsets`` each pair's labels are moved to it.
 
-    With ``mirror`` = m > 0 the targets cover only the central (S - 2m) pixels, which may
-    reach the image's edges: the m pixels around them are context, mirrored beyond the
-    edges, as inference gives it (the U-Net paper's overlap-tile strategy).
+    An exact crop (probability ``exact``) keeps only the flip and the turn by a multiple
+    of 90 degrees and lands on pixel centres: its image is not interpolated at all, as at
+    inference. With ``mirror`` = m > 0 the targets cover only the central (S - 2m) pixels,
+    which may reach the image's edges: the m pixels around them are context, mirrored
+    beyond the edges, as inference gives it (the U-Net paper's overlap-tile strategy).
     """
-    s = cfg["crop"]
-    images, targets = [], []
-    # Pixel offsets of the output crop, centred on 0.
-    lin = torch.arange(s, dtype=torch.float32) - (s - 1) / 2
-    gy, gx = torch.meshgrid(lin, lin, indexing="ij")
-    for _ in range(cfg["batch"]):
-        idx = int(torch.randint(len(pairs), (1,), generator=gen))
-        img, tgt = pairs[idx]
-        h, w = img.shape[-2:]
-        lo, hi = cfg["scale"]
-        scale = math.exp(float(torch.empty(1).uniform_(math.log(lo), math.log(hi), generator=gen)))
-        angle = (int(torch.randint(4, (1,), generator=gen)) * 90
-                 + float(torch.empty(1).uniform_(-cfg["angle"], cfg["angle"], generator=gen)))
-        theta = math.radians(angle)
-        flip = -1.0 if float(torch.rand(1, generator=gen)) < 0.5 else 1.0
-        coarse = torch.randn(2, 3, 3, generator=gen) * cfg["elastic"]
-        # An exact crop (probability ``exact``) keeps only the flip and the turn by a multiple
-        # of 90 degrees and lands on pixel centres: its image is not interpolated at all, as
-        # at inference. (No draw when ``exact`` is 0, so older runs repeat bit for bit.)
-        exact = cfg.get("exact", 0) > 0 and float(torch.rand(1, generator=gen)) < cfg["exact"]
-        cos, sin = math.cos(theta), math.sin(theta)
-        if exact:
-            quarter = round(angle / 90) * math.pi / 2
-            cos, sin = float(round(math.cos(quarter))), float(round(math.sin(quarter)))
-            scale, coarse = 1.0, torch.zeros_like(coarse)
-        u = scale * (cos * gx * flip - sin * gy)
-        v = scale * (sin * gx * flip + cos * gy)
-        disp = F.interpolate(coarse[None], size=(s, s), mode="bicubic", align_corners=True)[0]
-        u = u + disp[0]
-        v = v + disp[1]
-        # Centre anywhere in the image (half a crop, less its context, in from the edges
-        # where it fits).
-        margin = int(cfg.get("mirror", 0))
-        half = (s / 2 - margin) * scale
-        cy = float(torch.empty(1).uniform_(min(half, h / 2), max(h - half, h / 2), generator=gen))
-        cx = float(torch.empty(1).uniform_(min(half, w / 2), max(w - half, w / 2), generator=gen))
-        if exact:
-            # Offsets u, v are whole for odd crops and halves for even ones: snap the centre
-            # down to the same phase, so the crop lands on pixel centres.
-            phase = (s - 1) / 2 % 1
-            cy, cx = math.floor(cy - phase) + phase, math.floor(cx - phase) + phase
-        # Pixel coordinates -> grid_sample's [-1, 1] (align_corners=False convention).
-        grid = torch.stack([(cx + u + 0.5) / w * 2 - 1, (cy + v + 0.5) / h * 2 - 1], dim=-1)[None]
-        out = F.grid_sample(img[None], grid, mode="bilinear", padding_mode="reflection",
-                            align_corners=False)[0]
-        dy, dx = map(float, cfg.get("label_offset") or (0.0, 0.0))
-        # With ``pair_offsets`` (one per pair), each image's labels are moved to the common
-        # offset as well, so annotations drawn a little differently per slice agree.
-        ly, lx = map(float, cfg["pair_offsets"][idx] if cfg.get("pair_offsets") is not None
-                         else (dy, dx))
-        if dy or dx or ly or lx:
-            # The labels sit (dy, dx) pixels off the image (see measure_label_offsets). Moving
-            # them with the image would flip or turn that offset with it; sampling them at
-            # (A - I) d further keeps the same offset in every crop, so the targets agree.
-            ox = scale * (cos * flip * dx - sin * dy) - lx
-            oy = scale * (sin * flip * dx + cos * dy) - ly
-            grid = grid + torch.tensor([ox / w * 2, oy / h * 2])
-        t = F.grid_sample(tgt[None, None].float(), grid, mode="bilinear",
-                          padding_mode="reflection", align_corners=False)[0, 0]
-        images.append(out)
-        # Soft targets keep the fraction of each label the resampled pixel covers.
-        t = t[margin:s - margin, margin:s - margin]
-        targets.append(t.clamp(0, 1) if cfg.get("soft") else (t > 0.5).long())
-    return torch.stack(images), torch.stack(targets)
+    return augment.sample_crops(pairs, recipe(cfg), gen, **_crop_options(cfg))
 
 
 # ---------------------------------------------------------------- loss and metrics
@@ -374,7 +328,8 @@ def main(argv: list[str] | None = None) -> None:
                          "file (the reported numbers are measured with the stored weights)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a training setting: elastic (std in px), angle (degrees "
-                         "beyond multiples of 90), dropout, weight_decay, dice (loss weight), "
+                         "beyond multiples of 90), shear (degrees, 0: none), dropout, "
+                         "weight_decay, dice (loss weight), "
                          "ema (decay of the weight average that is evaluated and kept; 0: off), "
                          "align (1: keep the measured label offset fixed under flips and turns), "
                          "align_each (1: move each slice's labels to that offset), soft (1: soft "
@@ -414,6 +369,10 @@ def main(argv: list[str] | None = None) -> None:
     if not 0 <= cfg["exact"] <= 1:
         ap.error(f"exact is the fraction of crops without interpolation, from 0 to 1, "
                  f"got {cfg['exact']:g}")
+    try:
+        recipe(cfg)
+    except ValueError as err:
+        ap.error(f"augmentation: {err}")
     if not (0 <= cfg["ema"] < 1 and 0 <= cfg["dropout"] < 1):
         ap.error(f"ema and dropout must be in [0, 1), got ema={cfg['ema']:g}, "
                  f"dropout={cfg['dropout']:g}")
@@ -613,14 +572,7 @@ def main(argv: list[str] | None = None) -> None:
         "loss": "cross-entropy" + (f" + {cfg['dice']:g} x soft Dice" if cfg["dice"] else "")
                 + (" on soft targets (the label fraction each resampled pixel covers)"
                    if cfg["soft"] else ""),
-        "augmentation": f"flips, 90-degree + up to {cfg['angle']:g}-degree rotations, "
-                        f"elastic (3x3 grid, std {cfg['elastic']:g} px), "
-                        f"scale {cfg['scale'][0]}-{cfg['scale'][1]}, brightness +-0.1, contrast 0.8-1.25"
-                        + (f"; {cfg['exact']:.0%} of crops exact (flip and quarter turn only, on "
-                           f"pixel centres: no interpolation)" if cfg["exact"] else "")
-                        + (f"; loss on the central {cfg['crop'] - 2 * int(cfg['mirror'])} px of "
-                           f"each crop, the {int(cfg['mirror'])} px around it context (mirrored "
-                           f"beyond the image's edges, as inference does)" if cfg["mirror"] else ""),
+        "augmentation": recipe(cfg).describe(),
         "minutes": round(train_minutes, 1),
         "hardware": hardware,
         "torch": torch.__version__,

@@ -1,6 +1,7 @@
 """The training script: label alignment, augmentation geometry, and a whole (tiny) run."""
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -11,10 +12,12 @@ import torch
 from scipy import ndimage as ndi
 from skimage.registration import phase_cross_correlation
 from skimage.segmentation import find_boundaries
+from torch.nn import functional as F
 
-from models.train import (TASKS, loss_fn, main, measure_label_offsets,
+from models.train import (TASKS, loss_fn, main, measure_label_offsets, recipe,
                           sample_batch, sample_crops, slice_ranges)
 from segcore import segment
+from segcore.nn.augment import Recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,6 +145,135 @@ def test_soft_targets_keep_label_fractions_and_the_loss_agrees_on_hard_ones():
     assert not torch.allclose(loss_fn(logits, hard), loss_fn(logits, soft), atol=1e-4)
 
 
+# ---------------------------------------------------------------- the augmentation before
+# segcore.nn.augment: kept here only to check that training still draws every crop bit for
+# bit as it did (the shipped checkpoints were trained with it).
+
+
+def _old_sample_batch(pairs, cfg, gen):
+    x, targets = _old_sample_crops(pairs, cfg, gen)
+    n = x.shape[0]
+    contrast = torch.empty(n, 1, 1, 1).uniform_(0.8, 1.25, generator=gen)
+    bright = torch.empty(n, 1, 1, 1).uniform_(-0.1, 0.1, generator=gen)
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    x = ((x - mean) * contrast + mean + bright).clamp(0, 1)
+    return x, targets
+
+
+def _old_sample_crops(pairs, cfg, gen):
+    s = cfg["crop"]
+    images, targets = [], []
+    lin = torch.arange(s, dtype=torch.float32) - (s - 1) / 2
+    gy, gx = torch.meshgrid(lin, lin, indexing="ij")
+    for _ in range(cfg["batch"]):
+        idx = int(torch.randint(len(pairs), (1,), generator=gen))
+        img, tgt = pairs[idx]
+        h, w = img.shape[-2:]
+        lo, hi = cfg["scale"]
+        scale = math.exp(float(torch.empty(1).uniform_(math.log(lo), math.log(hi), generator=gen)))
+        angle = (int(torch.randint(4, (1,), generator=gen)) * 90
+                 + float(torch.empty(1).uniform_(-cfg["angle"], cfg["angle"], generator=gen)))
+        theta = math.radians(angle)
+        flip = -1.0 if float(torch.rand(1, generator=gen)) < 0.5 else 1.0
+        coarse = torch.randn(2, 3, 3, generator=gen) * cfg["elastic"]
+        exact = cfg.get("exact", 0) > 0 and float(torch.rand(1, generator=gen)) < cfg["exact"]
+        cos, sin = math.cos(theta), math.sin(theta)
+        if exact:
+            quarter = round(angle / 90) * math.pi / 2
+            cos, sin = float(round(math.cos(quarter))), float(round(math.sin(quarter)))
+            scale, coarse = 1.0, torch.zeros_like(coarse)
+        u = scale * (cos * gx * flip - sin * gy)
+        v = scale * (sin * gx * flip + cos * gy)
+        disp = F.interpolate(coarse[None], size=(s, s), mode="bicubic", align_corners=True)[0]
+        u = u + disp[0]
+        v = v + disp[1]
+        margin = int(cfg.get("mirror", 0))
+        half = (s / 2 - margin) * scale
+        cy = float(torch.empty(1).uniform_(min(half, h / 2), max(h - half, h / 2), generator=gen))
+        cx = float(torch.empty(1).uniform_(min(half, w / 2), max(w - half, w / 2), generator=gen))
+        if exact:
+            phase = (s - 1) / 2 % 1
+            cy, cx = math.floor(cy - phase) + phase, math.floor(cx - phase) + phase
+        grid = torch.stack([(cx + u + 0.5) / w * 2 - 1, (cy + v + 0.5) / h * 2 - 1], dim=-1)[None]
+        out = F.grid_sample(img[None], grid, mode="bilinear", padding_mode="reflection",
+                            align_corners=False)[0]
+        dy, dx = map(float, cfg.get("label_offset") or (0.0, 0.0))
+        ly, lx = map(float, cfg["pair_offsets"][idx] if cfg.get("pair_offsets") is not None
+                         else (dy, dx))
+        if dy or dx or ly or lx:
+            ox = scale * (cos * flip * dx - sin * dy) - lx
+            oy = scale * (sin * flip * dx + cos * dy) - ly
+            grid = grid + torch.tensor([ox / w * 2, oy / h * 2])
+        t = F.grid_sample(tgt[None, None].float(), grid, mode="bilinear",
+                          padding_mode="reflection", align_corners=False)[0, 0]
+        images.append(out)
+        t = t[margin:s - margin, margin:s - margin]
+        targets.append(t.clamp(0, 1) if cfg.get("soft") else (t > 0.5).long())
+    return torch.stack(images), torch.stack(targets)
+
+
+def _gray_pairs(h=70, w=90):
+    gen = torch.Generator().manual_seed(0)
+    return [(torch.rand(1, h + 7 * k, w - 5 * k, generator=gen),
+             (torch.rand(h + 7 * k, w - 5 * k, generator=gen) > 0.6).long()) for k in range(3)]
+
+
+def _rgb_soft_pairs():
+    gen = torch.Generator().manual_seed(1)
+    return [(torch.rand(3, 60, 80, generator=gen), torch.rand(60, 80, generator=gen))
+            for _ in range(2)]
+
+
+@pytest.mark.parametrize("make, cfg", [
+    (_gray_pairs, dict(TASKS["membrane"], crop=48, batch=6)),
+    (_gray_pairs, dict(TASKS["membrane"], crop=48, batch=6, label_offset=(0.585, 0.154))),
+    (_gray_pairs, dict(TASKS["membrane"], crop=40, batch=6, label_offset=(0.5, 0.1),
+                       pair_offsets=[[0.4, 0.2], [0.6, 0.0], [0.5, 0.1]])),
+    (_rgb_soft_pairs, dict(TASKS["horse"], crop=64, batch=8)),
+    (_rgb_soft_pairs, dict(TASKS["horse"], crop=64, batch=8, soft=1.0)),
+    (_gray_pairs, dict(TASKS["membrane"], crop=33, batch=8, exact=0.5,
+                       label_offset=(0.585, 0.154))),
+    (_gray_pairs, dict(TASKS["membrane"], crop=32, batch=8, exact=1.0)),
+    (_gray_pairs, dict(TASKS["membrane"], crop=48, batch=6, mirror=8, exact=0.3, soft=1.0,
+                       label_offset=(0.3, -0.2))),
+    (lambda: _gray_pairs(40, 50), dict(TASKS["membrane"], crop=96, batch=3)),
+    (_gray_pairs, dict(TASKS["membrane"], crop=48, batch=5, elastic=0.0, angle=0.0,
+                       scale=(1.0, 1.0))),
+], ids=["membrane", "offset", "pair offsets", "horse", "soft", "exact", "all exact", "mirror",
+        "crop beyond the image", "no elastic"])
+def test_training_crops_repeat_the_augmentation_before_it_moved_bit_for_bit(make, cfg):
+    """sample_crops and sample_batch, now over segcore.nn.augment, give exactly the
+    tensors the training script's own augmentation gave (and leave the generator in the
+    same state: the next batch agrees too)."""
+    for new, old in [(sample_crops, _old_sample_crops), (sample_batch, _old_sample_batch)]:
+        gen_new, gen_old = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+        for _ in range(2):
+            got, want = new(make(), cfg, gen_new), old(make(), cfg, gen_old)
+            for a, b in zip(got, want):
+                assert a.dtype == b.dtype and torch.equal(a, b)
+
+
+def test_the_shipped_cards_record_the_recipe_training_draws_from():
+    for task in TASKS:
+        card = json.loads((ROOT / "segcore" / "nn" / "models" / f"{task}.json").read_text())
+        assert recipe(TASKS[task]).describe() == card["training"]["augmentation"]
+        assert Recipe.from_card(card) == recipe(TASKS[task])
+    sheared = recipe(dict(TASKS["membrane"], shear=7.5, exact=0.5, mirror=16))
+    assert "shear up to 7.5 degrees" in sheared.describe()
+    card = {"training": {"crop": sheared.size, "augmentation": sheared.describe()}}
+    assert Recipe.from_card(card) == sheared
+
+
+def test_shear_changes_the_crops_only_when_set():
+    cfg = dict(TASKS["membrane"], crop=32, batch=4)
+    plain = sample_crops(_gray_pairs(), cfg, torch.Generator().manual_seed(0))
+    sheared = sample_crops(_gray_pairs(), dict(cfg, shear=10.0),
+                           torch.Generator().manual_seed(0))
+    assert not torch.equal(plain[0], sheared[0])
+    assert torch.equal(plain[0], sample_crops(_gray_pairs(), dict(cfg, shear=0.0),
+                                              torch.Generator().manual_seed(0))[0])
+
+
 def test_slice_ranges_reads_like_the_split():
     assert slice_ranges(list(range(23))) == "0-22"
     assert slice_ranges([0, 1, 2, 5, 6, 9]) == "0-2, 5-6, 9"
@@ -159,6 +291,7 @@ def test_slice_ranges_reads_like_the_split():
     (["--val", "20-27"], "expected FIRST-LAST slices within 0-29 outside the report slices 25-29"),
     (["--set", "mirror=2.5"], "mirror must be a whole number of pixels"),
     (["--set", "exact=2"], "exact is the fraction of crops without interpolation"),
+    (["--set", "shear=-3"], "augmentation: shear must be 0 to less than 89 degrees"),
     (["--val", "a-b"], "expected FIRST-LAST slices within 0-29 outside"),
     (["--val", "None"], "expected FIRST-LAST slices within 0-29 outside"),
     (["--report", "0-40"], "--report '0-40': expected FIRST-LAST slices within 0-29"),
