@@ -62,6 +62,7 @@ from typing import Callable
 import numpy as np
 
 from benchmarks import photo
+from segcore import _memo
 from benchmarks.machine import REPO, describe, machine_facts, status_kb
 
 SIZES = (0.25, 1.0, 4.0, 16.0)
@@ -467,6 +468,7 @@ def run_worker(job_file: str) -> None:
         times, found = [], None
         for i in range(job["repeat"]):
             found = None  # the last result is not kept alive through the next call
+            _memo.clear()  # every timed call cold: nothing kept from the one before
             print("START", flush=True)
             t = time.perf_counter()
             found = call(image, seeds)

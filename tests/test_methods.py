@@ -323,3 +323,17 @@ def test_progress_is_reported_and_an_exception_in_it_stops_the_run(name, blobs_i
 
     with pytest.raises(Stop):  # how the app cancels a long run: at the next report
         segment(blobs_image, name, progress=stop)
+
+
+def test_watershed_with_kept_relief_equals_a_fresh_run(blobs_image):
+    # Moving the prominence slider reuses the blurred image and distance maps kept
+    # from the last call (segcore._memo); the result is the fresh computation's.
+    from segcore import _memo
+
+    for markers in ("distance", "h-minima"):
+        _memo.clear()
+        segment(blobs_image, "watershed", auto_markers=markers, h=0.05)
+        kept = segment(blobs_image, "watershed", auto_markers=markers, h=0.2)
+        _memo.clear()
+        fresh = segment(blobs_image, "watershed", auto_markers=markers, h=0.2)
+        np.testing.assert_array_equal(kept.labels, fresh.labels)

@@ -6,6 +6,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters, measure, morphology, segmentation
 
+from segcore import _memo
 from segcore.color import to_gray
 from segcore.methods._params import blur_param
 from segcore.methods.threshold import global_threshold
@@ -56,6 +57,29 @@ def find_markers(gray: np.ndarray, gradient: np.ndarray, how: str, *, h: float) 
     return measure.label(gradient < h * float(gradient.max())).astype(np.int32)
 
 
+# What does not depend on the markers' prominence is kept between calls on the same
+# image (segcore._memo): moving the h slider recomputes only the markers and the flood.
+
+
+def _relief(gray: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """The blurred gray image and its gradient magnitude (the relief to flood)."""
+    def compute():
+        smooth = filters.gaussian(gray, sigma=sigma) if sigma > 0 else gray
+        return smooth, filters.sobel(smooth)
+    return _memo.cached("watershed.relief", gray, (sigma,), compute)
+
+
+def _distance_relief(gray: np.ndarray, sigma: float):
+    """The Otsu foreground of the blurred image, the distances inside and outside,
+    and the relief they make: objects and background are both basins, the ridge
+    their border."""
+    def compute():
+        smooth = filters.gaussian(gray, sigma=sigma) if sigma > 0 else gray
+        fg, inside, outside = _distances(smooth)
+        return fg, inside, outside, -(inside + outside)
+    return _memo.cached("watershed.distance", gray, (sigma,), compute)
+
+
 @register("watershed", label="Watershed", seeds="optional", gray_only=True, params=(
     Param("auto_markers", "choice", "distance", label="Markers without seeds", choices=MARKERS,
           help="Where floods start when you give no seeds: peaks of the distance to the background, "
@@ -89,17 +113,14 @@ def watershed(image, *, seeds, auto_markers, h, sigma, regularity, watershed_lin
     [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
     """
     gray = to_gray(image)
-    smooth = filters.gaussian(gray, sigma=sigma) if sigma > 0 else gray
     if seeds is not None:
-        marker_img, elevation = seeds, filters.sobel(smooth)
+        marker_img, elevation = seeds, _relief(gray, sigma)[1]
     elif auto_markers == "distance":
         # One threshold and two distance transforms serve the markers and the relief.
-        fg, inside, outside = _distances(smooth)
+        fg, inside, outside, elevation = _distance_relief(gray, sigma)
         marker_img = _distance_markers(fg, inside, outside, h=h)
-        # Objects and background are both basins; the ridge is their border.
-        elevation = -(inside + outside)
     else:
-        elevation = filters.sobel(smooth)
+        smooth, elevation = _relief(gray, sigma)
         marker_img = find_markers(smooth, elevation, auto_markers, h=h)
     if not marker_img.any():
         raise ValueError("no markers were found; lower 'h' or add seeds")
