@@ -15,6 +15,7 @@ import segcore
 from segcore import io as sio
 from segcore import samples, viz
 from segcore.registry import Segmentation, scale_seeds
+from segcore.stoppable import segment_stoppable
 
 from seglab.state import CurrentImage
 
@@ -118,15 +119,17 @@ def _segment(image_key: str, method: str, params: tuple, seeds: tuple,
 
 
 def _segment_full(cur: CurrentImage, method: str, params: tuple, seeds: tuple,
-                  progress: Callable | None) -> Segmentation:
+                  progress: Callable | None, expected_s: float | None) -> Segmentation:
     # Full-size results are few and large, and their runs report progress to the
     # page, which a cached function must not do (it would be replayed): keep the
     # last ones of this session instead.
     kept = st.session_state.setdefault("full_results", {})
     key = (cur.key, method, params, seeds)
     if key not in kept:
-        seg = segcore.segment(cur.image, method, seeds=list(seeds) or None, progress=progress,
-                              **dict(params))
+        # A long run of a method that reports nothing runs in a worker process that
+        # Stop (or the browser going away) ends at once (segcore.stoppable).
+        seg = segment_stoppable(cur.image, method, seeds=list(seeds) or None,
+                                progress=progress, expected_s=expected_s, **dict(params))
         while len(kept) >= FULL_RESULTS_KEPT:
             kept.pop(next(iter(kept)))
         kept[key] = seg
@@ -134,15 +137,17 @@ def _segment_full(cur: CurrentImage, method: str, params: tuple, seeds: tuple,
 
 
 def run_method(cur: CurrentImage, method: str, params: dict, *, seeds=None, full: bool = False,
-               progress: Callable | None = None) -> tuple[Segmentation | None, str | None]:
-    """Run a method on the preview (or the full image); ``(result, None)`` or
-    ``(None, plain-words error)``. Never raises."""
+               progress: Callable | None = None,
+               expected_s: float | None = None) -> tuple[Segmentation | None, str | None]:
+    """Run a method on the preview (or the full image, ``expected_s`` seconds
+    expected); ``(result, None)`` or ``(None, plain-words error)``. Never raises
+    (except Streamlit's own stop of the script, which must pass)."""
     image = cur.image if full else cur.preview
     work_seeds = tuple(scale_seeds(seeds or [], cur.shape, image.shape[:2]))
     items = tuple(sorted(params.items()))
     try:
         if full:
-            seg = _segment_full(cur, method, items, work_seeds, progress)
+            seg = _segment_full(cur, method, items, work_seeds, progress, expected_s)
         else:
             seg = _segment(cur.key, method, items, work_seeds, image)
     except ValueError as err:  # segcore's documented errors are meant for people

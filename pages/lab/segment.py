@@ -75,18 +75,22 @@ def full_image_switch(cur: CurrentImage) -> bool:
 
 
 def run_full(cur: CurrentImage, spec, params, seeds):
-    """The method on the full image: a progress bar where the method reports progress
-    (Stop then takes effect at the next report), else a spinner."""
+    """The method on the full image with a progress bar: the method's own reports,
+    or an estimate from the preview's run time (the run then goes on in a worker
+    process that Stop ends at once). Stop takes effect at the next report."""
     h, w = cur.shape
-    if spec.reports_progress:
-        bar = st.progress(0.0, text=f"Running {spec.label} on the full image ({w} × {h})…")
-        result = cache.run_method(cur, spec.name, params, seeds=seeds, full=True,
-                                  progress=lambda f: bar.progress(min(max(float(f), 0.0), 1.0)))
-        bar.empty()
-        return result
-    with st.spinner(f"Running {spec.label} on the full image ({w} × {h}); it reports no "
-                    "progress, so Stop takes effect when it ends…"):
-        return cache.run_method(cur, spec.name, params, seeds=seeds, full=True)
+    preview, _ = cache.run_method(cur, spec.name, params, seeds=seeds)  # kept: no rerun
+    expected = None if preview is None else preview.elapsed_s * cur.image[..., 0].size / \
+        cur.preview[..., 0].size
+    text = f"Running {spec.label} on the full image ({w} × {h})…"
+    if not spec.reports_progress and expected:
+        text = (f"Running {spec.label} on the full image ({w} × {h}): about {expected:.0f} s, "
+                "estimated from the preview…")
+    bar = st.progress(0.0, text=text)
+    result = cache.run_method(cur, spec.name, params, seeds=seeds, full=True, expected_s=expected,
+                              progress=lambda f: bar.progress(min(max(float(f), 0.0), 1.0)))
+    bar.empty()
+    return result
 
 
 def show_result(cur: CurrentImage, spec, seg, image, seeds, *, full: bool,
