@@ -38,6 +38,7 @@ LEARN = [
     st.Page("pages/learn/regions.py", title="Region growing, walkers", icon=":material/school:"),
     st.Page("pages/learn/graphs.py", title="Graphs", icon=":material/school:"),
     st.Page("pages/learn/cnn.py", title="CNNs for segmentation", icon=":material/school:"),
+    st.Page("pages/learn/unet.py", title="The U-Net, opened", icon=":material/school:"),
     st.Page("pages/learn/metrics.py", title="Metrics", icon=":material/school:"),
     st.Page("pages/learn/augmentation.py", title="Data augmentation", icon=":material/school:"),
 ]

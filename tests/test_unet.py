@@ -85,6 +85,50 @@ def test_skip_switch_changes_the_network_and_its_output():
     assert not torch.allclose(with_skips.outc(blind), out)
 
 
+@pytest.mark.parametrize("up", ["transpose", "bilinear"])
+def test_no_skip_switched_off_is_the_ordinary_forward_bit_for_bit(up):
+    net = small_net(depth=3, up=up)
+    x = torch.from_numpy(np.random.default_rng(3).random((2, 1, 24, 40), np.float32))
+    plain, plain_feats = net(x, return_features=True)
+    for fill in ("zeros", "mean"):
+        scores, feats = net(x, return_features=True, skips_off=(), skip_fill=fill)
+        assert torch.equal(scores, plain)
+        for part in ("encoder", "decoder"):
+            assert all(torch.equal(a, b) for a, b in zip(feats[part], plain_feats[part]))
+
+
+@pytest.mark.parametrize("fill", ["zeros", "mean"])
+def test_a_switched_off_skip_feeds_the_decoder_its_fill_level_by_level(fill):
+    net = small_net(depth=3)
+    x = torch.from_numpy(np.random.default_rng(4).random((1, 1, 32, 24), np.float32))
+    _, feats = net(x, return_features=True)
+    enc = feats["encoder"]
+    for off in [(0,), (2,), (0, 1, 2)]:
+        # The decoder run by hand, with the chosen levels' encoder maps replaced.
+        y = enc[-1]
+        for level, up in zip(reversed(range(3)), net.ups):
+            skip = enc[level]
+            if level in off:
+                skip = (torch.zeros_like(skip) if fill == "zeros" else
+                        skip.mean(dim=(2, 3), keepdim=True).expand_as(skip))
+            y = up(y, skip)
+        scores, got = net(x, return_features=True, skips_off=off, skip_fill=fill)
+        assert torch.equal(scores, net.outc(y))
+        assert all(torch.equal(a, b) for a, b in zip(got["encoder"], enc))  # the encoder's own
+        assert not torch.equal(scores, net(x))
+
+
+def test_switching_skips_off_is_validated():
+    x = torch.zeros(1, 1, 16, 16)
+    with pytest.raises(ValueError, match="levels 0..1"):
+        small_net(depth=2)(x, skips_off=[2])
+    with pytest.raises(ValueError, match="skip_fill"):
+        small_net(depth=2)(x, skips_off=[0], skip_fill="noise")
+    with pytest.raises(ValueError, match="no skip connections"):
+        small_net(depth=2, skips=False)(x, skips_off=[0])
+    assert small_net(depth=2, skips=False)(x, skips_off=()).shape == (1, 2, 16, 16)
+
+
 def test_config_is_validated():
     with pytest.raises(ValueError, match="'up' must be 'transpose' or 'bilinear'"):
         UNetConfig(up="nearest")

@@ -232,13 +232,28 @@ class UNet(nn.Module):
         )
         self.outc = OutConv(widths[0], config.n_classes)
 
-    def forward(self, x: torch.Tensor, return_features: bool = False):
+    def forward(self, x: torch.Tensor, return_features: bool = False, *,
+                skips_off=(), skip_fill: Literal["zeros", "mean"] = "zeros"):
         """Class scores (logits) ``(N, n_classes, H, W)`` for input ``(N, in_channels, H, W)``.
 
         With ``return_features=True`` also returns ``{"encoder": [...], "decoder": [...]}``:
         the encoder list holds one map per level from full resolution down to the bottleneck
         (``depth + 1`` maps), the decoder list one map per level from just above the
         bottleneck back up to full resolution (``depth`` maps).
+
+        ``skips_off`` names encoder levels (``0`` full resolution .. ``depth - 1``) whose
+        skip connection is switched off, to see what it brings: the decoder then gets, in
+        place of that level's encoder map, zeros (``skip_fill="zeros"``) or each channel's
+        mean over the image (``"mean"``: how much, but not where). The returned encoder
+        features stay the encoder's own. With no level named (the default) the forward
+        pass is the ordinary one, bit for bit.
+
+        Examples
+        --------
+        >>> net = UNet(in_channels=1, n_classes=2, depth=2, base=4).eval()
+        >>> x = torch.rand(1, 1, 8, 8)
+        >>> torch.equal(net(x, skips_off=()), net(x)), torch.equal(net(x, skips_off=[0]), net(x))
+        (True, False)
         """
         depth = self.config.depth
         if x.shape[-2] % 2**depth or x.shape[-1] % 2**depth:
@@ -246,6 +261,15 @@ class UNet(nn.Module):
                 f"UNet of depth {depth} needs height and width divisible by {2**depth}, "
                 f"got {tuple(x.shape[-2:])}; segcore.nn.infer.predict pads any size"
             )
+        skips_off = set(skips_off)
+        if skips_off:
+            if not self.config.skips:
+                raise ValueError("this U-Net has no skip connections to switch off")
+            if not skips_off <= set(range(depth)):
+                raise ValueError(f"skips_off must name levels 0..{depth - 1}, got "
+                                 f"{sorted(skips_off)}")
+            if skip_fill not in ("zeros", "mean"):
+                raise ValueError(f"skip_fill must be 'zeros' or 'mean', got {skip_fill!r}")
         # Encoder: keep every level's output for the skip connections.
         encoder = [self.inc(x)]
         for down in self.downs:
@@ -253,7 +277,10 @@ class UNet(nn.Module):
         # Decoder: from the bottleneck up, each step joined with the encoder level beside it.
         x = self.dropout(encoder[-1])
         decoder = []
-        for up, skip in zip(self.ups, reversed(encoder[:-1])):
+        for level, up, skip in zip(reversed(range(depth)), self.ups, reversed(encoder[:-1])):
+            if level in skips_off:
+                skip = (torch.zeros_like(skip) if skip_fill == "zeros" else
+                        skip.mean(dim=(-2, -1), keepdim=True).expand_as(skip))
             x = up(x, skip)
             decoder.append(x)
         scores = self.outc(x)
