@@ -14,7 +14,8 @@ import numpy as np
 
 from segcore import synthetic
 
-__all__ = ["SampleInfo", "SKIMAGE_SAMPLES", "list_samples", "skimage_picture", "skimage_png"]
+__all__ = ["SampleInfo", "SKIMAGE_SAMPLES", "SKIMAGE_TRUTHS", "list_samples", "skimage_picture",
+           "skimage_png", "skimage_truth"]
 
 # scikit-image's bundled pictures that ship inside the package (no download).
 SKIMAGE_SAMPLES = {
@@ -95,3 +96,28 @@ def skimage_png(name: str) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(skimage_picture(name)).save(buf, format="PNG")
     return buf.getvalue()
+
+
+#: scikit-image's pictures whose ground truth is exact, and why.
+SKIMAGE_TRUTHS = {"horse": "exact: a silhouette drawn in black on white, the horse its black pixels"}
+
+
+def skimage_truth(name: str) -> np.ndarray | None:
+    """The exact ground truth of a scikit-image picture where it has one (see
+    :data:`SKIMAGE_TRUTHS`), as class ids (``1`` background, ``2`` object), else
+    ``None``.
+
+    Examples
+    --------
+    >>> t = skimage_truth("horse")
+    >>> t.shape == skimage_picture("horse").shape, sorted(set(t.ravel().tolist()))
+    (True, [1, 2])
+    >>> skimage_truth("coins") is None
+    True
+    """
+    if name not in SKIMAGE_TRUTHS:
+        return None
+    import skimage.data
+
+    # data.horse() is True on the white background, False on the horse.
+    return np.where(skimage.data.horse(), 1, 2).astype(np.int32)

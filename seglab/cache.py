@@ -76,8 +76,12 @@ def sample_image(origin: str, name: str) -> CurrentImage:
                             preview=_preview(key, sample.image), truth=sample.truth,
                             truth_key=key, truth_note="exact: the image was drawn from it",
                             description=sample.description, sample=name)
-    return image_from_bytes(skimage_png(name), name + ".png", origin=origin,
-                            description=samples.SKIMAGE_SAMPLES[name])
+    picture = image_from_bytes(skimage_png(name), name + ".png", origin=origin,
+                               description=samples.SKIMAGE_SAMPLES[name])
+    truth = samples.skimage_truth(name)
+    if truth is None:
+        return picture
+    return picture.with_truth(truth, note=samples.SKIMAGE_TRUTHS[name])
 
 
 @st.cache_data(show_spinner=False)

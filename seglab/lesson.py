@@ -64,6 +64,7 @@ def lesson_image(lesson: str, *, photo: str, generated: str,
     if kind == "yours":
         image, truth = _own_copy(cur.key, cur.truth_key, cur.image, cur.truth, max_pixels)
         name, key, full_shape = cur.name, cur.key + cur.truth_key, cur.image.shape
+        truth_note = cur.truth_note
         if min(image.shape[:2]) < MIN_SIDE:
             # One check for every lesson; the learner's image stays the current one.
             st.warning(f"Your image is {image.shape[1]} × {image.shape[0]} pixels: the lessons "
@@ -75,7 +76,8 @@ def lesson_image(lesson: str, *, photo: str, generated: str,
         origin, name = ("scikit-image", photo) if kind == "photo" else ("generated", generated)
         image, truth = sample_copy(origin, name, max_pixels)
         key = f"{origin}:{name}"
-        full_shape = cache.sample_image(origin, name).image.shape
+        sample = cache.sample_image(origin, name)
+        full_shape, truth_note = sample.image.shape, sample.truth_note
     h, w = image.shape[:2]
     if image.shape[:2] != full_shape[:2]:
         note = (f"The lesson works on a {w} × {h} copy of {name} ({full_shape[1]} × "
@@ -84,6 +86,8 @@ def lesson_image(lesson: str, *, photo: str, generated: str,
         note = f"The lesson works on {name} at full size ({w} × {h})."
     if truth is None:
         note += " No ground truth: the scores need one (add a mask on the Image page)."
+    elif truth_note:
+        note += f" Ground truth: {truth_note}."
     st.caption(note)
     return LessonImage(name=name, kind=kind, key=sio.content_key(key.encode()), image=image,
                        truth=truth, note=note)

@@ -11,7 +11,7 @@ from scipy import ndimage as ndi
 from skimage import data, transform
 
 from conftest import assert_no_exception
-from segcore import samples, synthetic
+from segcore import synthetic
 from segcore.learn import augmentation as aug
 from segcore.nn import augment
 from segcore.nn.augment import Augment, Recipe
@@ -227,11 +227,6 @@ def test_where_a_pixel_goes_is_where_a_dot_drawn_there_lands(params):
     assert weight.sum() > 0.3
     assert (rows * weight).sum() / weight.sum() == pytest.approx(r, abs=0.35)
     assert (cols * weight).sum() / weight.sum() == pytest.approx(c, abs=0.35)
-
-
-def test_the_horse_silhouette_is_its_own_truth():
-    picture = samples.skimage_picture("horse").astype(np.float32)[:, :, None] / 255
-    assert np.array_equal(aug.silhouette_truth(picture) == 2, ~data.horse())
 
 
 def test_the_shipped_membrane_card_gives_the_lessons_numbers():

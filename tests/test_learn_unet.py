@@ -12,7 +12,7 @@ from sklearn.metrics import jaccard_score
 from torch.nn import functional as F
 
 from conftest import assert_no_exception
-from segcore import learn, synthetic
+from segcore import learn, samples, synthetic
 from segcore.color import to_gray
 from segcore.learn import unet
 from segcore.nn.infer import load_model, predict, read_card
@@ -45,7 +45,7 @@ def _image(shape, seed=0, channels=1):
 
 def _horse():
     image = data.horse().astype(np.float32)[:, :, None]
-    return learn.small_copy(image, unet.silhouette_truth(image), max_pixels=40_000)
+    return learn.small_copy(image, samples.skimage_truth("horse"), max_pixels=40_000)
 
 
 # --------------------------------------------------------------------------- one pass
@@ -300,12 +300,6 @@ def test_likeness_is_numpys_correlation_with_the_cells_spread_over_the_image():
                 for f in big]
         got, best = unet.likeness(maps, answer, scale=lv.scale, origin=run.origin)
         assert got == pytest.approx(max(corr), abs=1e-9) and corr[best] == pytest.approx(got)
-
-
-def test_the_silhouettes_truth_is_its_black_pixels():
-    horse = data.horse()  # True on the white background
-    truth = unet.silhouette_truth(horse.astype(np.float32)[:, :, None])
-    np.testing.assert_array_equal(truth, np.where(horse, 1, 2))
 
 
 # --------------------------------------------------------------------------- the page

@@ -57,11 +57,8 @@ st.markdown(
 img = lesson.lesson_image("augmentation", photo="horse", generated="shapes")
 h, w = img.image.shape[:2]
 truth = img.truth
-has_mask = img.kind == "photo" or truth is not None
-if img.kind == "photo":
-    truth = aug.silhouette_truth(img.image)
-    st.caption("The horse silhouette is its own mask: its dark pixels are the horse.")
-elif truth is None:
+has_mask = truth is not None
+if truth is None:
     st.info("Your image has no ground truth, so there is no mask to move with it: the "
             "pictures show the image alone. Add a mask on the Image page, or choose the "
             "generated image above to see a mask follow its image.",

@@ -45,10 +45,6 @@ def generated():
 def working_image(img: lesson.LessonImage):
     """``(image, truth classes, key)``; without objects and background, the generated one's."""
     image, truth, key = img.image, img.truth, img.key
-    if img.kind == "photo":
-        truth = lm.silhouette_truth(image)
-        st.caption("The horse is a silhouette drawn in black on white, so its truth is exact "
-                   "after all: its black pixels. The lesson scores against them.")
     if truth is None or not 0 < learn.objects(truth).mean() < 1:
         why = ("has no ground truth" if truth is None else
                "has a truth without objects and background")

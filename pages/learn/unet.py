@@ -62,10 +62,7 @@ st.markdown(
     "through a **skip connection**. SegLab ships two trained U-Nets; this lesson opens them "
     "on one image and shows what is inside.")
 img = lesson.lesson_image("unet", photo="horse", generated="blobs", max_pixels=40_000)
-truth = unet.silhouette_truth(img.image) if img.kind == "photo" else img.truth
-if img.kind == "photo":
-    st.caption("Here the silhouette needs no mask: it is drawn in black and white, so its truth "
-               "is exact (the black pixels are the horse).")
+truth = img.truth
 made_for = {"photo": "horse", "generated": "membrane"}.get(img.kind, AUTO_MODEL[img.image.shape[2]])
 model = persistent(st.radio, "Network", key=f"learn.unet.model.{img.key}", default=made_for,
                    options=list(BUILTIN_MODELS), format_func=MODELS.get, horizontal=True,

@@ -25,11 +25,10 @@ from skimage import transform
 from skimage.segmentation import find_boundaries
 
 from segcore import io as sio
-from segcore.color import to_gray
 from segcore.nn import augment
 from segcore.viz import to_rgb
 
-__all__ = ["QUADRANTS", "silhouette_truth", "warp", "mask_picture", "with_grid",
+__all__ = ["QUADRANTS", "warp", "mask_picture", "with_grid",
            "farthest_object_pixel", "where_it_goes", "quadrant", "matrix_latex",
            "object_share", "photometric_numbers", "shipped_card", "card_facts", "count_slices",
            "upright_share", "training_crops", "montage"]
@@ -42,18 +41,6 @@ OUTLINE = (1.0, 0.9, 0.0)
 TINT = (1.0, 0.55, 0.0)
 DOT = (0.9, 0.1, 0.1)
 GRID = (0.2, 0.6, 1.0)
-
-
-def silhouette_truth(image: np.ndarray) -> np.ndarray:
-    """A black-on-white silhouette's own truth: ``2`` where it is dark (below half
-    gray), ``1`` elsewhere. scikit-image's horse is such a picture.
-
-    Examples
-    --------
-    >>> silhouette_truth(np.array([[[0.1], [0.9]]], np.float32)).tolist()
-    [[2, 1]]
-    """
-    return np.where(to_gray(image) < 0.5, 2, 1).astype(np.int32)
 
 
 def _tensor(image: np.ndarray) -> torch.Tensor:

@@ -25,10 +25,9 @@ from skimage import filters
 from skimage.segmentation import find_boundaries
 
 from segcore import metrics, viz
-from segcore.color import to_gray
 from segcore.learn import kinds
 
-__all__ = ["SCORES", "OBJECT_CHOICES", "silhouette_truth", "moved", "grow_curve",
+__all__ = ["SCORES", "OBJECT_CHOICES", "moved", "grow_curve",
            "dice_from_iou", "with_background", "framed_picture", "background_curve",
            "one_bad_object", "pick_object", "object_scores", "object_table",
            "bad_object_notice", "boundary_curve", "boundary_pixels", "boundary_picture",
@@ -43,24 +42,6 @@ OBJECT_CHOICES = ("the smallest", "the largest")
 #: Line colours of the scores in every figure of the lesson (one colour per idea).
 COLOURS = {"iou": "#1f77b4", "dice": "#ff7f0e", "precision": "#2ca02c", "recall": "#d62728",
            "accuracy": "#7f7f7f", "boundary": "#9467bd", "ap": "#8c564b"}
-
-
-def silhouette_truth(image: np.ndarray, *, level: float = 0.5) -> np.ndarray:
-    """The exact truth of a silhouette picture (scikit-image's horse): its dark
-    pixels are the object. Classes as SegLab's truths: ``1`` background, ``2`` object.
-
-    Parameters
-    ----------
-    image : (H, W, C) float ndarray in [0, 1]
-    level : float
-        Gray values below it are the silhouette.
-
-    Examples
-    --------
-    >>> silhouette_truth(np.array([[[0.0], [1.0]]])).tolist()
-    [[2, 1]]
-    """
-    return np.where(to_gray(np.asarray(image, np.float32)) < level, 2, 1).astype(np.int32)
 
 
 def _distances(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -40,7 +40,7 @@ from segcore.nn.unet import UNet, UNetConfig
 
 __all__ = [
     # load_model is segcore.nn.infer's, named here for the examples and for notebooks.
-    "load_model", "OBJECT_CLASS", "MADE_FOR", "silhouette_truth", "working_copy", "NetworkInput",
+    "load_model", "OBJECT_CLASS", "MADE_FOR", "working_copy", "NetworkInput",
     "network_input", "Forward", "forward", "Level", "levels", "level_maps",
     "channel_grid", "cell_index", "likeness", "axis_field", "theoretical_field", "field_width",
     "encoder_field", "gradient_field", "mass_within", "effective_radius", "field_picture",
@@ -66,20 +66,6 @@ PIXEL_COLOUR = (1.0, 0.2, 0.2)
 FIELD_COLOUR = (1.0, 1.0, 1.0)
 #: Plotly's viridis colour scale (a few stops, interpolated between), as RGB in [0, 1].
 _VIRIDIS = np.array([hex_to_rgb(c) for c in sequential.Viridis], np.float64) / 255
-
-
-def silhouette_truth(image: np.ndarray) -> np.ndarray:
-    """The truth of a black-on-white silhouette (scikit-image's ``horse``): ``2`` where
-    the picture is dark (below 0.5), ``1`` elsewhere. The picture is drawn in two
-    values, so its truth is exact (to within the pixels a resized copy blends).
-
-    Examples
-    --------
-    >>> silhouette_truth(np.array([[[0.0], [1.0]]], np.float32)).tolist()
-    [[2, 1]]
-    """
-    gray = np.asarray(image, np.float32).mean(axis=2)
-    return np.where(gray < 0.5, 2, 1).astype(np.int32)
 
 
 def working_copy(image: np.ndarray, truth: np.ndarray | None, card: ModelCard
