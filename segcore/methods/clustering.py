@@ -390,7 +390,12 @@ def _fit_rows(x: np.ndarray, weights: np.ndarray, binned: bool,
 def _check_colours(x: np.ndarray, k: int, *, distinct_rows: bool, columns: int) -> None:
     # Distinct colours in rgb, lab or hsv are distinct rows (each space is one-to-one);
     # gray values, or a subset of pixels with positions, may repeat.
-    distinct = len(x) if distinct_rows else len(np.unique(x[:, :columns], axis=0))
+    if distinct_rows or len(x) < k:
+        distinct = len(x)
+    elif columns == 1:  # one column: a plain sort, not numpy's slow sort of rows
+        distinct = len(np.unique(x[:, 0]))
+    else:
+        distinct = len(np.unique(x[:, :columns], axis=0))
     if distinct < k:
         raise ValueError(f"the image has fewer than {k} distinct colours; lower k")
 
