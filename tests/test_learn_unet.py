@@ -15,7 +15,7 @@ from conftest import assert_no_exception
 from segcore import learn, samples, synthetic
 from segcore.color import to_gray
 from segcore.learn import unet
-from segcore.nn.infer import load_model, predict, read_card
+from segcore.nn.infer import load_model, normalise, predict, read_card
 from segcore.nn.unet import UNet
 
 PAGE = "pages/learn/unet.py"
@@ -173,7 +173,7 @@ def test_the_theoretical_field_is_the_support_of_the_gradient(up, shape, pixel):
     card = read_card({**net.config.to_dict(), "inference": {"mirror": 3}})
     image = torch.rand((64, 1) + shape, generator=torch.Generator().manual_seed(0),
                        requires_grad=True)
-    x, top, left = unet._pad(unet._normalised(image, card), card)
+    x, top, left = unet._pad(normalise(image, card), card)
     net(x)[:, 1, top + pixel[0], left + pixel[1]].sum().backward()
     support = (image.grad.abs().sum(dim=(0, 1)) > 0).numpy()
     inp = unet.network_input(np.zeros(shape + (1,), np.float32), card)

@@ -229,20 +229,14 @@ def unet_features(image: np.ndarray, net, card, *, model: str = "") -> Features:
     import torch
     from torch.nn import functional as F
 
-    from segcore.nn.infer import adapt_channels
+    from segcore.nn.infer import adapt_channels, normalise, working_scale
 
     if image.ndim != 3:
         raise ValueError(f"image must have shape (H, W, C), got {image.shape}")
     img = adapt_channels(np.asarray(image, np.float32), card.config.in_channels)
     x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
     height, width = img.shape[:2]
-    if card.max_side is not None:
-        scale = card.max_side / max(height, width)
-        size = (max(1, round(height * scale)), max(1, round(width * scale)))
-        if size != (height, width):
-            x = F.interpolate(x, size=size, mode="bilinear", align_corners=False,
-                              antialias=scale < 1)
-    x = (x - torch.tensor(card.mean).view(1, -1, 1, 1)) / torch.tensor(card.std).view(1, -1, 1, 1)
+    x = normalise(working_scale(x, card), card)
     h, w = x.shape[-2:]
     multiple = 2 ** card.config.depth
     pad_h, pad_w = -h % multiple, -w % multiple

@@ -35,7 +35,8 @@ from torch.nn import functional as F
 from segcore import io as sio
 from segcore import metrics, viz
 # The padding rules are infer's own (one copy of them): its split of the extra pixels.
-from segcore.nn.infer import ModelCard, _pad_amounts, adapt_channels, load_model, mirror_pad
+from segcore.nn.infer import (ModelCard, _pad_amounts, adapt_channels, load_model, mirror_pad,
+                              normalise, working_scale)
 from segcore.nn.unet import UNet, UNetConfig
 
 __all__ = [
@@ -84,18 +85,10 @@ def working_copy(image: np.ndarray, truth: np.ndarray | None, card: ModelCard
     h, w = image.shape[:2]
     if card.max_side is None or max(h, w) == card.max_side:
         return image, truth
-    scale = card.max_side / max(h, w)
-    size = (max(1, round(h * scale)), max(1, round(w * scale)))
     x = torch.from_numpy(np.ascontiguousarray(np.asarray(image, np.float32).transpose(2, 0, 1)))
-    x = F.interpolate(x[None], size=size, mode="bilinear", align_corners=False,
-                      antialias=scale < 1)
+    x = working_scale(x[None], card)
     small = x[0].permute(1, 2, 0).clamp(0, 1).numpy().astype(np.float32)
-    return small, (None if truth is None else sio.resize_labels(truth, size))
-
-
-def _normalised(x: torch.Tensor, card: ModelCard) -> torch.Tensor:
-    return ((x - torch.tensor(card.mean).view(1, -1, 1, 1))
-            / torch.tensor(card.std).view(1, -1, 1, 1))
+    return small, (None if truth is None else sio.resize_labels(truth, small.shape[:2]))
 
 
 def _pad(x: torch.Tensor, card: ModelCard) -> tuple[torch.Tensor, int, int]:
@@ -161,7 +154,7 @@ def network_input(image: np.ndarray, card: ModelCard) -> NetworkInput:
     h, w = image.shape[:2]
     img = adapt_channels(np.asarray(image, np.float32), card.config.in_channels)
     x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
-    x, top, left = _pad(_normalised(x, card), card)
+    x, top, left = _pad(normalise(x, card), card)
     # The same padding applied to the pixels' own coordinates says where each comes from.
     rows = torch.arange(h, dtype=torch.float64).view(1, 1, h, 1).expand(1, 1, h, w)
     cols = torch.arange(w, dtype=torch.float64).view(1, 1, 1, w).expand(1, 1, h, w)
@@ -542,7 +535,7 @@ def gradient_field(net: UNet, card: ModelCard, image: np.ndarray, row: int, col:
         x = (img * torch.tensor([0.2125, 0.7154, 0.0721]).view(1, 3, 1, 1)).sum(1, keepdim=True)
     else:
         raise ValueError(f"cannot adapt a {c}-channel image to a model taking {want} channels")
-    x, top, left = _pad(_normalised(x, card), card)
+    x, top, left = _pad(normalise(x, card), card)
     with torch.enable_grad():
         scores = net(x.contiguous())
         logp = torch.log_softmax(scores[0, :, top + row, left + col], dim=0)

@@ -419,6 +419,41 @@ def _threads(n: int | None):
         torch.set_num_threads(old)
 
 
+def working_scale(x: torch.Tensor, card: ModelCard) -> torch.Tensor:
+    """``x`` ``(N, C, H, W)`` resized to the scale the model works at: ``max_side``
+    pixels on its longer side (bilinear, anti-aliased when shrinking), or as it is
+    for a model without ``max_side``. What :func:`predict` feeds the network, and
+    the lessons with it.
+
+    Examples
+    --------
+    >>> card = load_model("horse")[1]
+    >>> tuple(working_scale(torch.zeros(1, 3, 80, 400), card).shape)
+    (1, 3, 32, 160)
+    """
+    height, width = x.shape[-2:]
+    if card.max_side is None:
+        return x
+    scale = card.max_side / max(height, width)
+    size = (max(1, round(height * scale)), max(1, round(width * scale)))
+    if size == (height, width):
+        return x
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=scale < 1)
+
+
+def normalise(x: torch.Tensor, card: ModelCard) -> torch.Tensor:
+    """``x`` ``(N, C, H, W)`` less the model's mean, over its standard deviation (per
+    channel), as it was trained.
+
+    Examples
+    --------
+    >>> card = load_model("membrane")[1]
+    >>> bool(torch.allclose(normalise(torch.full((1, 1, 2, 2), card.mean[0]), card), torch.zeros(1)))
+    True
+    """
+    return (x - torch.tensor(card.mean).view(1, -1, 1, 1)) / torch.tensor(card.std).view(1, -1, 1, 1)
+
+
 def predict(
     image: np.ndarray,
     net: UNet,
@@ -486,16 +521,8 @@ def predict(
         # ordinary parameters that autograd can still use; converting twice is a no-op.
         net.to(memory_format=torch.channels_last)
     with _threads(threads), torch.inference_mode():
-        x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
-        if card.max_side is not None:
-            scale = card.max_side / max(height, width)
-            size = (max(1, round(height * scale)), max(1, round(width * scale)))
-            if size != (height, width):
-                x = F.interpolate(x, size=size, mode="bilinear", align_corners=False,
-                                  antialias=scale < 1)
-        mean = torch.tensor(card.mean).view(1, -1, 1, 1)
-        std = torch.tensor(card.std).view(1, -1, 1, 1)
-        x = (x - mean) / std
+        x = normalise(working_scale(torch.from_numpy(np.ascontiguousarray(
+            img.transpose(2, 0, 1)))[None], card), card)
         h, w = x.shape[-2:]
         my, mx = min(card.mirror, h), min(card.mirror, w)
         x = mirror_pad(x, card.mirror)
