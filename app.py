@@ -17,6 +17,7 @@ import streamlit as st
 st.set_page_config(page_title="SegLab", page_icon=":material/blur_on:", layout="wide")
 
 from segcore import viz  # noqa: E402  (after page config)
+from seglab import challenge, lesson  # noqa: E402
 from seglab.state import current, new_run  # noqa: E402
 
 new_run()
@@ -41,10 +42,14 @@ LEARN = [
     st.Page("pages/learn/unet.py", title="The U-Net, opened", icon=":material/school:"),
     st.Page("pages/learn/metrics.py", title="Metrics", icon=":material/school:"),
     st.Page("pages/learn/augmentation.py", title="Data augmentation", icon=":material/school:"),
+    st.Page("pages/learn/challenge.py", title="Class challenge", icon=":material/sports_score:"),
 ]
 
 # expanded: every lesson listed, not the first few and "View more"
 page = st.navigation({"Lab": LAB, "Learn": LEARN} if LEARN else {"Lab": LAB}, expanded=True)
+
+# A challenge link (on the Class challenge page) opens before the sidebar shows the image.
+challenge.open_link()
 
 with st.sidebar:
     cur = current()
@@ -54,8 +59,14 @@ with st.sidebar:
     if cur.truth is not None:
         source = cur.truth_note.split(":")[0]
         st.caption(f":material/check_circle: Ground truth known ({source})")
+    elif cur.origin == "challenge":
+        st.caption("A class challenge's image: its truth stays hidden; submit on the Class "
+                   "challenge page for a score.")
     else:
         st.caption("No ground truth: add a mask on the Image page to get scores.")
     st.page_link(LAB[0], label="Choose another image", icon=":material/swap_horiz:")
+    right, answered = lesson.answers()  # this session's only: no accounts, nothing stored
+    st.caption(f":material/school: Lessons: {right} of {answered} questions right" if answered
+               else ":material/school: Lessons: no question answered yet")
 
 page.run()

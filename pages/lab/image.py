@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from segcore import viz
-from seglab import cache, widgets
+from seglab import cache, challenge, widgets
 from seglab.state import current, set_current
 
 st.title("SegLab")
@@ -17,7 +17,7 @@ st.markdown(
 
 
 def use_sample(origin: str, name: str) -> None:
-    for key in ("upload_image", "camera_photo", "upload_mask", "sample"):
+    for key in ("upload_image", "camera_photo", "upload_mask", "upload_challenge", "sample"):
         st.session_state.pop(key + ".error", None)
     try:
         set_current(cache.sample_image(origin, name))
@@ -37,6 +37,9 @@ with chooser:
         st.markdown("**Ground truth (optional)** — a mask of the same size as the image, to get "
                     "scores on the Compare and Evaluate pages.")
         widgets.mask_uploader(key="upload_mask", zero_key="mask_zero")
+        st.markdown("**A class challenge** — the file your teacher handed out: its image becomes "
+                    "the current one (its truth stays hidden until you submit).")
+        challenge.file_uploader(key="upload_challenge")
 
     with camera_tab:
         st.caption("Take a picture with your device's camera; it becomes the current image.")
@@ -73,6 +76,8 @@ with shown:
                            help="Save it to reproduce a result with the Python snippet.")
     st.page_link("pages/lab/segment.py", label="Segment this image",
                  icon=":material/arrow_forward:")
+    if cur.origin == "challenge":
+        st.page_link(challenge.PAGE, label="Take the challenge", icon=":material/sports_score:")
 
 with chooser:
     with samples_tab:
