@@ -310,3 +310,22 @@ def test_region_edges_are_scikit_images_region_adjacency_graph():
     ref = graph.rag_mean_color(img, regions, connectivity=1)
     for node in ref.nodes:
         np.testing.assert_allclose(means[node - 1], ref.nodes[node]["mean color"], atol=1e-6)
+
+
+def test_the_walkers_system_is_scikit_images():
+    # segcore builds the random walker's blocks of the Laplacian directly; scikit-image
+    # builds the whole Laplacian and cuts them out. Same matrix, same right-hand side.
+    from skimage.segmentation import random_walker_segmentation as rw
+
+    from segcore.methods.regions import walker_system
+
+    rng = np.random.default_rng(3)
+    gray = rng.random((12, 15))
+    seeds = np.zeros((12, 15), np.int32)
+    seeds[0, 0], seeds[11, 14], seeds[5, 7], seeds[5, 8] = 1, 2, 2, 1
+    A, B, unseeded, seeded = walker_system(gray, seeds, 90.0)
+    data = np.atleast_3d(gray)[..., np.newaxis]
+    lap, rhs = rw._build_linear_system(data, np.ones(3), seeds.copy(), 2, None, 90.0, False)
+    np.testing.assert_allclose(A.toarray(), lap.toarray(), rtol=1e-12, atol=1e-15)
+    onehot = np.stack([seeds.ravel()[seeded] == lab for lab in (1, 2)], 1).astype(float)
+    np.testing.assert_allclose(B @ onehot, rhs.toarray(), rtol=1e-12, atol=1e-15)
