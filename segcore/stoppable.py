@@ -1,13 +1,13 @@
 """Running a method so that a person can watch it and stop it, even where the
 method is one call into a library that reports nothing until it ends.
 
-Methods that report progress (k-means, EM, Chan-Vese, the random walker, the
-U-Net) run in this process and stop at their next report when ``progress``
-raises. A long run of any other method (Felzenszwalb, SLIC, the watershed on a
-full-size photo) runs in a worker process instead: this process waits for it,
-reports an estimate of how far it is from the time it is expected to take, and
-when ``progress`` raises (the user pressed Stop, or their browser went away) the
-worker is ended at once, so nothing keeps computing for nobody.
+A long run (expected to take more than :data:`IN_PROCESS_S`) runs in a worker
+process: this process waits for it and reports the method's own progress where
+it has any (k-means, EM, Chan-Vese, the random walker's solves, the U-Net), else
+an estimate from the time it is expected to take. When ``progress`` raises (the
+user pressed Stop, or their browser went away) the worker is ended at once, even
+in the middle of one library call that reports nothing (a random walker's
+multigrid setup, Felzenszwalb), so nothing keeps computing for nobody.
 """
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ def estimate(elapsed: float, expected: float | None) -> float:
 
 def _work(conn, image, method, seeds, params) -> None:  # pragma: no cover - in the worker
     try:
-        conn.send(("ok", segment(image, method, seeds=seeds, **params)))
+        # A method's own reports travel back to the waiting process.
+        report = ((lambda f: conn.send(("progress", float(f))))
+                  if get_method(method).reports_progress else None)
+        conn.send(("ok", segment(image, method, seeds=seeds, progress=report, **params)))
     except Exception as err:  # sent back and raised in the caller, in its own words
         conn.send(("error", err))
     finally:
@@ -60,10 +63,10 @@ def segment_stoppable(image: np.ndarray, method: str, *, seeds=None,
     """:func:`segcore.segment`, stoppable: ``progress(fraction)`` is called while the
     method runs and an exception it raises stops the run and is raised here.
 
-    A method that reports progress itself runs here. Any other runs here when
-    ``progress`` is None or ``expected_s`` (seconds, e.g. a preview's time scaled to
-    the full image's pixels) is under :data:`IN_PROCESS_S`; past that in a worker
-    process, with :func:`estimate` reported every :data:`REPORT_EVERY_S` seconds.
+    The method runs here when ``progress`` is None or ``expected_s`` (seconds, e.g.
+    a preview's time scaled to the full image's pixels) is under
+    :data:`IN_PROCESS_S`; past that in a worker process, with the method's own
+    reports (or :func:`estimate`) passed on every :data:`REPORT_EVERY_S` seconds.
 
     Examples
     --------
@@ -73,7 +76,7 @@ def segment_stoppable(image: np.ndarray, method: str, *, seeds=None,
     2
     """
     spec = get_method(method)
-    if spec.reports_progress or progress is None or (expected_s or 0) < IN_PROCESS_S:
+    if progress is None or (expected_s or 0) < IN_PROCESS_S:
         return segment(image, method, seeds=seeds,
                        progress=progress if spec.reports_progress else None, **params)
     # "spawn": a fresh interpreter, safe to start from a process with threads (a server).
@@ -83,14 +86,22 @@ def segment_stoppable(image: np.ndarray, method: str, *, seeds=None,
                              daemon=True, name=f"segcore-{method}")
     worker.start()
     send.close()
-    start = time.monotonic()
+    start, reported, shown = time.monotonic(), None, 0.0
     try:
-        while not receive.poll(REPORT_EVERY_S):
-            if not worker.is_alive() and not receive.poll(0):
+        while True:
+            if receive.poll(REPORT_EVERY_S):
+                status, value = receive.recv()
+                if status != "progress":
+                    break
+                reported = value
+            elif not worker.is_alive() and not receive.poll(0):
                 raise RuntimeError(f"the worker running {method} ended without a result "
                                    f"(exit code {worker.exitcode})")
-            progress(estimate(time.monotonic() - start, expected_s))
-        status, value = receive.recv()
+            # The method's own last report, else the estimate (never going back):
+            # either way a chance for the caller to stop the run.
+            shown = max(shown, reported if reported is not None
+                        else estimate(time.monotonic() - start, expected_s))
+            progress(shown)
     finally:
         if worker.is_alive():
             worker.kill()

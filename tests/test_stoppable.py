@@ -45,7 +45,15 @@ def test_the_workers_error_reaches_the_caller_in_its_own_words(blobs_image):
                           expected_s=60, auto_markers="h-minima")
 
 
-def test_methods_that_report_progress_stay_in_this_process(blobs_image):
+def test_a_short_run_stays_in_this_process(blobs_image):
     seen = []
-    segment_stoppable(blobs_image, "kmeans", progress=seen.append, expected_s=60)
+    segment_stoppable(blobs_image, "kmeans", progress=seen.append, expected_s=0.5)
     assert seen and not multiprocessing.active_children()
+
+
+def test_a_workers_own_progress_reports_come_back(blobs_image):
+    seen = []
+    got = segment_stoppable(blobs_image, "chan_vese", progress=seen.append, expected_s=60)
+    ref = segcore.segment(blobs_image, "chan_vese")
+    np.testing.assert_array_equal(got.labels, ref.labels)
+    assert seen and seen == sorted(seen) and not multiprocessing.active_children()
