@@ -5,7 +5,7 @@ the link to hand out, and the cached sweep. The work is :mod:`segcore.challenge`
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import numpy as np
 import streamlit as st
@@ -72,9 +72,14 @@ def open_link() -> None:
         ch = sc.from_query(query)
     except ValueError as err:
         st.session_state[LINK] = {"signature": signature, "error": str(err)}
-        return
-    st.session_state[LINK] = {"signature": signature, "error": None}
-    open_challenge(ch, source="your teacher's link")
+    else:
+        st.session_state[LINK] = {"signature": signature, "error": None}
+        open_challenge(ch, source="your teacher's link")
+    # Links point at the app's main address, not at the challenge page: Streamlit shows
+    # a spurious "Page not found" over a page opened by its own address as a session's
+    # first (streamlit#9992), which every student of a class would see. Once opened,
+    # the link goes on to the challenge page, where it is taken or its error shown.
+    st.switch_page(PAGE, query_params=query)
 
 
 def link_error() -> str | None:
@@ -90,9 +95,12 @@ def link(ch: sc.Challenge) -> tuple[str, bool]:
     base = st.context.url or ""
     known = base.startswith("http")
     if not known:
-        base = "http://localhost:8501/challenge"
-    elif not base.rstrip("/").endswith("/challenge"):
-        base = base.rstrip("/") + "/challenge"
+        base = "http://localhost:8501/"
+    else:  # the app's main address (see open_link): this page's, less its own path
+        parts = urlsplit(base)
+        path = parts.path.rstrip("/")
+        path = path[: -len("/challenge")] if path.endswith("/challenge") else path
+        base = f"{parts.scheme}://{parts.netloc}{path}/"
     return f"{base}?{urlencode(sc.to_query(ch), quote_via=quote)}", known
 
 

@@ -309,7 +309,7 @@ def hand_out(ch) -> None:
         if not known or "//localhost" in url or "//127.0.0.1" in url:
             st.caption("This address is this computer's own: students reach it only where "
                        "SegLab runs at the same address. Otherwise replace the start of the "
-                       "link, up to /challenge, with the address your students use.")
+                       "link, up to the question mark, with the address your students use.")
     else:
         st.markdown(f"Hand your students this file ({len(data) / 1024:.0f} kB, with a "
                     f"{ch.truth.shape[1]} × {ch.truth.shape[0]} copy of your image and its "
