@@ -61,6 +61,9 @@ __all__ = [
     "encode_labels_png",
     "encode_mask_png",
     "load_mask",
+    "same_proportions",
+    "NOISY_MASK_VALUES",
+    "NOISY_MASK_SHARE",
     "resize_labels",
     "scale_index",
     "content_key",
@@ -392,6 +395,7 @@ def preview(image: np.ndarray, *, max_pixels: int = 1_000_000) -> np.ndarray:
 
 
 def load_mask(source: Any, *, shape: tuple[int, int] | None = None, zero: str = "class",
+              resize: bool = False,
               max_pixels: int | None = 50_000_000) -> tuple[np.ndarray, int | None, str]:
     """Class ids from a ground-truth mask or label file: ``(truth, ignore, note)``.
 
@@ -404,14 +408,24 @@ def load_mask(source: Any, *, shape: tuple[int, int] | None = None, zero: str = 
     PNG or GIF (as :func:`encode_labels_png` writes, and as PASCAL VOC masks
     are) is read by its palette indices, which follow the same rules as gray
     values. A colour mask gets one class per colour, ``1..n`` in order of
-    brightness. ``note`` says in plain words which rule applied.
+    brightness; one whose three channels agree (a gray mask saved as colour)
+    is read as gray. A gray mask saved as JPEG carries compression noise: dozens
+    of gray values around its two real ones. When more than
+    :data:`NOISY_MASK_VALUES` values appear but :data:`NOISY_MASK_SHARE` of the
+    pixels lie near two values far apart, it is read as a two-value mask split
+    halfway between them, with a note. ``note`` says in plain words which rule
+    applied.
 
     Parameters
     ----------
     source : path, bytes or binary file object
     shape : (H, W), optional
-        The image's size; a mask of another size is refused.
+        The image's size; a mask of another size is refused, unless ``resize``.
     zero : {"class", "ignore"}
+    resize : bool
+        Resize a mask of the image's proportions (see :func:`same_proportions`)
+        to ``shape`` by nearest pixel, so no new class appears; a mask of other
+        proportions is still refused.
 
     Returns
     -------
@@ -441,18 +455,69 @@ def load_mask(source: Any, *, shape: tuple[int, int] | None = None, zero: str = 
             indices = np.asarray(ImageOps.exif_transpose(img))
         values = (indices[:, :, :1] if indices.ndim == 3 else indices[:, :, None]) / 255.0
         info = replace(info, bit_depth=8)
+    resized = ""
     if shape is not None and values.shape[:2] != tuple(shape):
-        raise ImageError(
-            f"the mask is {values.shape[1]} × {values.shape[0]} pixels but the image is "
-            f"{shape[1]} × {shape[0]}; a mask must have the image's size"
-        )
+        h, w = values.shape[:2]
+        fits = same_proportions((h, w), shape)
+        if not (resize and fits):
+            hint = (" It has the image's proportions, so it can be resized to fit." if fits else
+                    " Its proportions differ too, so it belongs to another image (or was cropped).")
+            raise ImageError(
+                f"the mask is {w} × {h} pixels but the image is {shape[1]} × {shape[0]}; a mask "
+                f"must have the image's size.{hint}"
+            )
+        values = resize_labels(values, tuple(shape))
+        resized = f"; resized from {w} × {h} to the image's {shape[1]} × {shape[0]} (nearest pixel)"
+    truth, ignore, note = _mask_classes(values, info, zero)
+    return truth, ignore, note + resized
+
+
+#: More distinct gray values than this in a mask may be compression noise (see below).
+NOISY_MASK_VALUES = 8
+#: A noisy mask is read as two-valued when this share of its pixels lies near two values.
+NOISY_MASK_SHARE = 0.97
+
+
+def same_proportions(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether two sizes ``(H, W)`` have the same proportions, up to the rounding of
+    a resize (half a pixel of the smaller size on each side): a mask saved at
+    another resolution than its photo.
+
+    Examples
+    --------
+    >>> same_proportions((300, 400), (3000, 4000)), same_proportions((301, 400), (3000, 4000))
+    (True, True)
+    >>> same_proportions((400, 300), (3000, 4000))
+    False
+    """
+    (ha, wa), (hb, wb) = a, b
+    if min(ha, wa, hb, wb) < 1:
+        return False
+    if ha * wb == hb * wa:
+        return True
+    # Scale the larger onto the smaller; a resize rounds each side by up to a pixel.
+    if ha * wa > hb * wb:
+        (ha, wa), (hb, wb) = (hb, wb), (ha, wa)
+    return abs(hb * wa / wb - ha) <= 1 or abs(wb * ha / hb - wa) <= 1
+
+
+def _mask_classes(values: np.ndarray, info: ImageInfo, zero: str) -> tuple[np.ndarray, int | None, str]:
+    """Class ids, ignored id and note from a decoded mask (see :func:`load_mask`)."""
     size = values.shape[:2]
+    gray_note = ""
+    if values.shape[2] == 3:
+        spread = values.max(axis=2) - values.min(axis=2)
+        # A gray mask saved in colour: channels equal, or within JPEG's colour noise.
+        if np.mean(spread <= 12 / 255) >= NOISY_MASK_SHARE:
+            values = values.mean(axis=2, keepdims=True, dtype=np.float32)
+            gray_note = "colour file with gray content, read as gray; "
     if values.shape[2] == 3:
         flat = np.round(values * 255).astype(np.uint8).reshape(-1, 3)
         colours, inverse = np.unique(flat, axis=0, return_inverse=True)
         if len(colours) > 255:
             raise ImageError(f"the colour mask has {len(colours)} colours; a mask needs one colour "
-                             "per class (at most 255). Was a photo uploaded by mistake?")
+                             "per class (at most 255). Was a photo uploaded by mistake? A colour "
+                             "mask saved as JPEG also gets many colours: save it as PNG.")
         order = np.argsort(colours.astype(np.int64).sum(1), kind="stable")
         rank = np.empty(len(colours), np.int32)
         rank[order] = np.arange(1, len(colours) + 1)
@@ -465,12 +530,43 @@ def load_mask(source: Any, *, shape: tuple[int, int] | None = None, zero: str = 
         raise ImageError("the mask has a single value everywhere: there is nothing to score against")
     if len(found) == 2:
         truth = np.where(ids == found[1], 2, 1).astype(np.int32)
-        return truth, None, (f"two-value mask: {found[0]} became class 1 (background), "
-                             f"{found[1]} class 2 (object)")
+        return truth, None, (f"{gray_note}two-value mask: {found[0]} became class 1 "
+                             f"(background), {found[1]} class 2 (object)")
+    noisy = _two_valued_with_noise(ids, found, top)
+    if noisy is not None:
+        low, high, share = noisy
+        cut = (low + high) / 2
+        truth = np.where(ids > cut, 2, 1).astype(np.int32)
+        return truth, None, (
+            f"{gray_note}nearly two-value mask: {len(found)} gray values, but {share:.1%} of the "
+            f"pixels lie near {low} or {high} (the noise JPEG compression leaves), so it was read "
+            f"as two classes split at {cut:g}: below, class 1 (background); above, class 2 "
+            "(object)")
     truth = ids.astype(np.int32)
     if zero == "ignore" and 0 in found:
-        return truth, 0, f"label mask with {len(found) - 1} classes; 0 = not labelled, left out"
-    return truth, None, f"label mask with {len(found)} classes, values kept as class ids"
+        return truth, 0, (f"{gray_note}label mask with {len(found) - 1} classes; "
+                          "0 = not labelled, left out")
+    return truth, None, f"{gray_note}label mask with {len(found)} classes, values kept as class ids"
+
+
+def _two_valued_with_noise(ids: np.ndarray, found: np.ndarray, top: int) -> tuple[int, int, float] | None:
+    """``(low, high, share)`` when a gray mask is two values plus compression noise:
+    more than :data:`NOISY_MASK_VALUES` values (a label mask made by hand has few),
+    the most common value on each side of the middle at least half the range apart,
+    and :data:`NOISY_MASK_SHARE` of the pixels within an eighth of the range of one
+    of them. Otherwise ``None``: the values are taken as class ids."""
+    if len(found) <= NOISY_MASK_VALUES:
+        return None
+    counts = np.bincount(ids.ravel(), minlength=top + 1)
+    cut = (int(found[0]) + int(found[-1])) // 2
+    low = int(np.argmax(counts[:cut + 1]))
+    high = cut + 1 + int(np.argmax(counts[cut + 1:]))
+    if high - low < (top + 1) // 2:
+        return None
+    near = max(1, (top + 1) // 8)
+    share = (counts[max(0, low - near):low + near + 1].sum()
+             + counts[max(cut + 1, high - near):high + near + 1].sum()) / ids.size
+    return (low, high, float(share)) if share >= NOISY_MASK_SHARE else None
 
 
 def resize_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -482,7 +578,7 @@ def resize_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     >>> resize_labels(np.array([[1, 2], [3, 4]]), (4, 4))[0].tolist()
     [1, 1, 2, 2]
     """
-    h, w = labels.shape
+    h, w = labels.shape[:2]  # (H, W) labels, or (H, W, C) mask values
     if (h, w) == tuple(shape):
         return labels
     rows = scale_index(np.arange(shape[0]), shape[0], h)
@@ -923,12 +1019,17 @@ def _palette_to_array(img: Image.Image, notes: list[str]) -> tuple[np.ndarray, b
 def _integer_to_array(img: Image.Image, bits: int, signed: bool, notes: list[str]) -> np.ndarray:
     values = np.asarray(img)
     if signed or bits not in (8, 16):
+        # No bit depth maps these to [0, 1] sensibly (a 32-bit counter rarely spans
+        # 2**32): like Fiji, show them by the range the data has, and say so.
         kind = "signed" if signed else "unsigned"
-        raise ImageError(
-            f"{bits}-bit {kind} integer images are not supported: segcore maps integer "
-            "samples to [0, 1] by their bit depth; save as 8- or 16-bit unsigned, "
-            "or as 32-bit float"
-        )
+        values = values.astype(np.float64)
+        low, high = float(values.min()), float(values.max())
+        if high == low:
+            notes.append(f"constant {bits}-bit {kind} integer image ({low:g}): set to 0")
+            return np.zeros(values.shape + (1,), np.float32)
+        notes.append(f"{bits}-bit {kind} integer values in [{low:g}, {high:g}] scaled by their "
+                     "range to [0, 1], as Fiji shows them")
+        return ((values - low) / (high - low)).astype(np.float32)[:, :, None]
     values = values.astype(np.int64, copy=False)
     top = (1 << bits) - 1
     if values.size and (values.min() < 0 or values.max() > top):

@@ -4,6 +4,7 @@ decoding and previews of images, bundled samples, method runs, loaded models."""
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -203,6 +204,9 @@ def save_upload(data: bytes, suffix: str, companion: bytes | None = None,
                 companion_suffix: str = "") -> str:
     """Save an uploaded file (a checkpoint, with its card beside it under the same
     stem) to the server's private folder; returns its path."""
+    for part in (suffix, companion_suffix):
+        if part and not re.fullmatch(r"\.[a-z0-9]{1,8}", part):
+            raise ValueError(f"an upload's suffix must be a dot and a few letters, got {part!r}")
     stem = sio.content_key(data + (companion or b""))
     folder = Path(_upload_dir().name)
     path = folder / f"{stem}{suffix}"

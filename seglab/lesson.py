@@ -55,7 +55,7 @@ def lesson_image(lesson: str, *, photo: str, generated: str,
     options = ["photo", "generated", "yours"]
     labels = {"photo": f"A real photo ({photo})",
               "generated": f"A generated image with exact truth ({generated})",
-              "yours": f"Your image ({cur.name})"}
+              "yours": f"Your image ({cur.label})"}
     kind = persistent(st.radio, "Work on", key=f"learn.{lesson}.image", default="photo",
                       options=options, format_func=labels.get, horizontal=True,
                       valid=lambda v: v in options,

@@ -3,6 +3,7 @@ its ground truth), widget values that survive page switches, and recent results.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +24,30 @@ RUN, DRAWN = "_run", "_drawn_in_run"
 DEFAULT_SAMPLE = ("scikit-image", "coins")
 #: Results kept per image for the Evaluate page.
 RESULTS_KEPT = 12
+#: Images whose results a session keeps; choosing another drops the oldest image's.
+IMAGES_KEPT = 3
+#: Longest file name kept from a browser (the extension survives the cut).
+NAME_CHARS = 100
+
+
+def clean_name(name: str) -> str:
+    """A file name as a browser sent it, as SegLab keeps it: the last part of any
+    path (a name never reaches a path on the server), printable characters only,
+    at most :data:`NAME_CHARS` long."""
+    base = "".join(ch for ch in re.split(r"[\\/]", str(name))[-1] if ch.isprintable()).strip()
+    if len(base) > NAME_CHARS:
+        stem, dot, ext = base.rpartition(".")
+        ext = ext if dot and len(ext) <= 8 else ""
+        base = stem[: NAME_CHARS - len(ext) - 2] + "…" + (dot + ext if ext else "")
+    return base or "unnamed file"
+
+
+def shown(text: str) -> str:
+    """``text`` (a file name, anything a user typed) escaped for Streamlit's markdown,
+    so it shows as typed: no emphasis, link, colour, icon, LaTeX or HTML from it."""
+    # Only what acts mid-line: emphasis, code, links, HTML and entities, strike-through,
+    # LaTeX, Streamlit's :colour[...] and :icon: directives, table bars.
+    return re.sub(r"([\\`*_\[\]<>~$:&|])", r"\\\1", text)
 
 
 @dataclass(frozen=True)
@@ -46,6 +71,11 @@ class CurrentImage:
     truth_key: str = ""
     description: str = ""
     sample: str | None = None  # generated sample name, for the snippet
+
+    @property
+    def label(self) -> str:
+        """The name, escaped for markdown (titles, captions, messages)."""
+        return shown(self.name)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -153,7 +183,11 @@ def options_key(base: str, options) -> str:
 
 def remember_result(cur: CurrentImage, source: str, seg: Segmentation, *, full: bool) -> None:
     """Keep a result made on a page, so the Evaluate page can score it."""
-    results = st.session_state.setdefault("results", {}).setdefault(cur.key, {})
+    images = st.session_state.setdefault("results", {})
+    images[cur.key] = images.pop(cur.key, {})  # this image becomes the newest
+    while len(images) > IMAGES_KEPT:
+        images.pop(next(iter(images)))
+    results = images[cur.key]
     results.pop(source, None)
     results[source] = {"seg": seg, "full": full}
     while len(results) > RESULTS_KEPT:

@@ -1,5 +1,5 @@
 """Widgets built from segcore's specs: one per method parameter (with its human
-label), the method picker, and the image and ground-truth uploads."""
+label) and the method picker. The image and mask uploads live in :mod:`seglab.uploads`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from pathlib import Path
 import streamlit as st
 
 import segcore
-from segcore import io as sio
 from segcore.registry import MethodSpec, Param, format_value
 
 from seglab import cache
-from seglab.state import CurrentImage, current, kept, persistent, remember, restore, set_current
+from seglab.state import CurrentImage, clean_name, kept, persistent, remember, restore, shown
 
 #: The extra choice of a file parameter: the user's own file.
 OWN_FILE = "your own file…"
@@ -95,11 +94,14 @@ def _file_choice(p: Param, key: str) -> str | None:
         companion = st.file_uploader(f.companion_label, type=list(f.companion_types),
                                      key=key + ".companion")
     if upload is not None:
-        path = cache.save_upload(upload.getvalue(), Path(upload.name).suffix,
+        # Saved under the content's hash and a suffix from the allowed types: nothing the
+        # browser sent becomes part of a path.
+        suffix = Path(upload.name).suffix.lower().lstrip(".")
+        path = cache.save_upload(upload.getvalue(), "." + (suffix if suffix in f.types else f.types[0]),
                                  companion.getvalue() if companion is not None else None,
                                  "." + f.companion_types[0] if f.companion_types else "")
         st.session_state[key + ".path"] = path
-        st.session_state.setdefault("upload_names", {})[path] = upload.name
+        st.session_state.setdefault("upload_names", {})[path] = shown(clean_name(upload.name))
     return st.session_state.get(key + ".path")
 
 
@@ -146,89 +148,3 @@ def two_panes(*, left: int = 300):
     narrow window the result moves below the controls instead of being squeezed."""
     row = st.container(horizontal=True, gap="large")
     return row.container(width=left), row.container(width="stretch")
-
-
-# --------------------------------------------------------------------------- uploads
-
-
-def show_upload_error(key: str) -> None:
-    message = st.session_state.get(key + ".error")
-    if message:
-        st.error(message)
-
-
-def _apply_image_upload(key: str, origin: str) -> None:
-    """Widget callback: decode the uploaded file before the script runs, so every part
-    of the page (the sidebar too) shows it; a failure keeps the current image."""
-    upload = st.session_state.get(key)
-    st.session_state.pop(key + ".error", None)
-    if upload is None:
-        return
-    data = upload.getvalue()
-    limit = upload_limit_mb()
-    if len(data) > limit * 1024 * 1024:
-        st.session_state[key + ".error"] = (
-            f"{upload.name} is {len(data) / 2**20:.1f} MB; files up to {limit} MB can be "
-            "uploaded. Try a smaller or compressed copy.")
-        return
-    try:
-        set_current(cache.image_from_bytes(data, upload.name, origin=origin))
-    except ValueError as err:  # segcore.ImageError says what is wrong in plain words
-        st.session_state[key + ".error"] = (
-            f"{upload.name} could not be used: {err}. The previous image is still chosen.")
-
-
-def upload_limit_mb() -> int:
-    """The upload limit in megabytes, as ``.streamlit/config.toml`` sets it."""
-    return int(st.get_option("server.maxUploadSize"))
-
-
-def image_uploader(*, key: str) -> None:
-    formats = ", ".join(e.upper() for e in sio.SUPPORTED_EXTENSIONS if e not in ("jpeg", "tif"))
-    st.file_uploader(
-        "Image", type=list(sio.SUPPORTED_EXTENSIONS), key=key,
-        on_change=_apply_image_upload, args=(key, "upload"),
-        help=f"{formats}; 8- or 16-bit, gray or colour; up to {upload_limit_mb()} MB.")
-    show_upload_error(key)
-
-
-def camera(*, key: str) -> None:
-    st.camera_input("Camera", label_visibility="collapsed", key=key,
-                    on_change=_apply_image_upload, args=(key, "camera"))
-    show_upload_error(key)
-
-
-def _apply_mask_upload(upload_key: str, zero_key: str) -> None:
-    """Widget callback: attach the uploaded ground-truth mask to the current image;
-    a failure is kept under ``upload_key + ".error"`` and leaves the image as it was."""
-    upload = st.session_state.get(upload_key)
-    st.session_state.pop(upload_key + ".error", None)
-    if upload is None:
-        return
-    cur = current()
-    zero = st.session_state.get(zero_key, "class")
-    try:
-        truth, ignore, note = sio.load_mask(upload.getvalue(), shape=cur.shape, zero=zero,
-                                             max_pixels=cache.MAX_PIXELS)
-    except ValueError as err:
-        st.session_state[upload_key + ".error"] = f"The mask {upload.name} could not be used: {err}."
-        return
-    set_current(cur.with_truth(truth, ignore=ignore, note=f"from {upload.name}: {note}"))
-
-
-def mask_uploader(*, key: str, zero_key: str) -> None:
-    """The ground-truth mask upload with its convention, for the Image and Evaluate pages."""
-    st.radio("In a mask with more than two values, 0 means", ["class", "ignore"], key=zero_key,
-             horizontal=True, on_change=_apply_mask_upload, args=(key, zero_key),
-             format_func={"class": "a class like any other",
-                          "ignore": "not labelled: leave those pixels out"}.get)
-    st.file_uploader("Ground-truth mask", type=["png", "tif", "tiff", "bmp", "gif"], key=key,
-                     on_change=_apply_mask_upload, args=(key, zero_key))
-    show_upload_error(key)
-    st.caption(
-        "How masks are read: a mask with exactly two values (black and white, 0/255 or 0/1) "
-        "marks background and object and becomes classes 1 (background) and 2 (object), as "
-        "for the generated samples. A gray mask with more values keeps them as class ids, and "
-        "so does a palette PNG (by its palette indices, as SegLab's label downloads and "
-        "PASCAL VOC masks are). A colour mask gets one class per colour, numbered from dark "
-        "to bright.")

@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from segcore import segment
+from segcore.nn import infer
 from segcore.nn.infer import load_model, predict, read_card
 from segcore.nn.models import BUILTIN_MODELS, model_file, models_dir, shipped_dir
 from segcore.nn.unet import UNet, UNetConfig
@@ -301,6 +302,46 @@ def test_mismatched_checkpoint_names_what_was_expected(tmp_path, image):
     card["architecture"].update(base=8, depth=3)
     path.with_suffix(".json").write_text(json.dumps(card))
     with pytest.raises(ValueError, match=r"depth=3.*missing keys \['downs.2.conv"):
+        segment(image, "unet", model=str(path))
+
+
+def test_a_truncated_checkpoint_is_refused_in_words(tmp_path, image):
+    path = save_user_model(tmp_path, small_net())
+    data = path.read_bytes()
+    for cut in (len(data) // 2, len(data) - 100, 30):
+        path.write_bytes(data[:cut])
+        with pytest.raises(ValueError, match="damaged or cut short"):
+            segment(image, "unet", model=str(path))
+
+
+def test_a_checkpoint_with_nan_weights_is_refused(tmp_path, image):
+    net = small_net()
+    with torch.no_grad():
+        net.inc.block[0].weight[0, 0, 0, 0] = float("nan")
+        net.outc.conv.bias[0] = float("inf")
+    path = save_user_model(tmp_path, net)
+    with pytest.raises(ValueError, match=r"not numbers \(NaN or infinite\) in \['inc.block.0.weight', "
+                                         r"'outc.conv.bias'\].*diverged"):
+        segment(image, "unet", model=str(path))
+
+
+def test_a_huge_checkpoint_file_is_refused_before_it_is_read(tmp_path, image, monkeypatch):
+    path = save_user_model(tmp_path, small_net())
+    with open(path, "r+b") as fh:  # sparse: the size is real, the disk use is not
+        fh.truncate(infer.MAX_CHECKPOINT_BYTES + 1)
+    read = []
+    monkeypatch.setattr(torch, "load", lambda *a, **k: read.append(a))
+    with pytest.raises(ValueError, match=r"'user.pt' is 200 MB; .* at most 200 MB"):
+        segment(image, "unet", model=str(path))
+    assert not read, "the file must be refused before torch reads it"
+
+
+def test_a_card_describing_a_huge_network_is_refused_before_building_it(tmp_path, image):
+    path = save_user_model(tmp_path, small_net())
+    card = json.loads(path.with_suffix(".json").read_text())
+    card["architecture"].update(base=4096, depth=8)  # trillions of weights if built
+    path.with_suffix(".json").write_text(json.dumps(card))
+    with pytest.raises(ValueError, match=r"describes a U-Net of [\d,]+ weights; .* at most 50,000,000"):
         segment(image, "unet", model=str(path))
 
 

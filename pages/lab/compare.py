@@ -11,7 +11,7 @@ from seglab.state import CurrentImage, current, persistent, remember_result
 
 cur = current()
 st.title("Compare")
-st.caption(f"Working on **{cur.name}** (preview size). Each method keeps its own settings; "
+st.caption(f"Working on **{cur.label}** (preview size). Each method keeps its own settings; "
            "open a method's box to change them.")
 
 DEFAULT_METHODS = ["threshold", "kmeans", "felzenszwalb"]

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from segcore import metrics, viz
-from seglab import cache, widgets
+from seglab import cache, uploads, widgets
 from seglab.seeds import seeds_of
 from seglab.state import (CurrentImage, current, keep, options_key, persistent, remember_result,
                           results_for)
@@ -14,13 +14,13 @@ RUN_HERE = "Run a method here…"
 
 cur = current()
 st.title("Evaluate")
-st.caption(f"Working on **{cur.name}**. Score a result against the ground truth: how much of "
+st.caption(f"Working on **{cur.label}**. Score a result against the ground truth: how much of "
            "each class it found, where it went wrong, and how well its borders sit.")
 
 with st.expander("Ground truth" + (f": {cur.truth_note}" if cur.truth is not None else
                                    ": none yet"), expanded=cur.truth is None):
     st.markdown("Upload a mask of the image's size; it replaces the current ground truth.")
-    widgets.mask_uploader(key="evaluate.mask", zero_key="evaluate.mask_zero")
+    uploads.mask_uploader(key="evaluate.mask", zero_key="evaluate.mask_zero")
     cur = current()
 
 if cur.truth is None:

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from segcore import viz
-from seglab import cache, challenge, widgets
+from seglab import cache, challenge, uploads
 from seglab.state import current, set_current
 
 st.title("SegLab")
@@ -33,10 +33,10 @@ with chooser:
          ":material/photo_camera: Camera"])
 
     with upload_tab:
-        widgets.image_uploader(key="upload_image")
+        uploads.image_uploader(key="upload_image")
         st.markdown("**Ground truth (optional)** — a mask of the same size as the image, to get "
                     "scores on the Compare and Evaluate pages.")
-        widgets.mask_uploader(key="upload_mask", zero_key="mask_zero")
+        uploads.mask_uploader(key="upload_mask", zero_key="mask_zero")
         st.markdown("**A class challenge** — the file your teacher handed out: its image becomes "
                     "the current one (its truth stays hidden until you submit).")
         challenge.file_uploader(key="upload_challenge")
@@ -44,12 +44,12 @@ with chooser:
     with camera_tab:
         st.caption("Take a picture with your device's camera; it becomes the current image.")
         if st.toggle("Turn on the camera", key="camera_on"):
-            widgets.camera(key="camera_photo")
+            uploads.camera(key="camera_photo")
 
 
 with shown:
     cur = current()
-    st.subheader(cur.name)
+    st.subheader(cur.label)
     if cur.description:
         st.caption(cur.description)
     show_truth = False
@@ -98,4 +98,4 @@ with chooser:
                     st.button(s.name, key=f"sample.{origin}.{s.name}", on_click=use_sample,
                               args=(origin, s.name), type="primary" if chosen else "secondary",
                               width="stretch", help=s.description)
-        widgets.show_upload_error("sample")
+        uploads.show_upload_error("sample")

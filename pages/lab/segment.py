@@ -11,7 +11,7 @@ from seglab.state import CurrentImage, current, keep, options_key, persistent, r
 
 cur = current()
 st.title("Segment")
-st.caption(f"Working on **{cur.name}**. Change a setting and the result follows as soon as "
+st.caption(f"Working on **{cur.label}**. Change a setting and the result follows as soon as "
            "you let go of the slider.")
 
 VIEWS = ["Overlay", "Boundaries", "Labels", "Before / after", "Histogram"]

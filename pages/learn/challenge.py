@@ -185,7 +185,7 @@ def choose_image():
     ``None`` when the teacher's image cannot be used (said why)."""
     cur = current()
     options = {"generated": "A generated image with exact truth (hand it out as a link)",
-               "yours": f"Your image ({cur.name}) with its mask (hand it out as a file)"}
+               "yours": f"Your image ({cur.label}) with its mask (hand it out as a file)"}
     kind = persistent(st.radio, "Build it on", key="learn.challenge.image", default="generated",
                       options=list(options), format_func=options.get,
                       help="Your image is the one chosen on the Image page; add its ground "
@@ -213,7 +213,7 @@ def choose_image():
                    "generated one.", icon=":material/photo_size_select_small:")
         return None
     if cur.truth is None:
-        st.warning(f"Your image ({cur.name}) has no ground truth, and a challenge is scored "
+        st.warning(f"Your image ({cur.label}) has no ground truth, and a challenge is scored "
                    "against one: add a mask on the Image page (Upload tab), or build on a "
                    "generated image.", icon=":material/info:")
         return None

@@ -165,6 +165,14 @@ def load_checkpoint(path: str | Path) -> dict:
     """
     path = Path(path)
     try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ValueError(f"checkpoint file {str(path)!r} does not exist") from None
+    if size > MAX_CHECKPOINT_BYTES:
+        raise ValueError(
+            f"{path.name!r} is {size / 2**20:.0f} MB; a U-Net checkpoint SegLab can run is at "
+            f"most {MAX_CHECKPOINT_BYTES >> 20} MB (the shipped ones are under 2 MB)")
+    try:
         with warnings.catch_warnings():
             # Plain pickles (not torch.save zips) trigger a protocol notice; the restricted
             # unpickler still guards them, and the notice would only confuse users.
@@ -183,7 +191,8 @@ def load_checkpoint(path: str | Path) -> dict:
         raise ValueError(f"checkpoint file {str(path)!r} does not exist") from None
     except Exception as err:  # zip, EOF, magic-number errors all mean "not a checkpoint"
         raise ValueError(
-            f"could not read {path.name!r} as a PyTorch checkpoint ({type(err).__name__}: {err})"
+            f"could not read {path.name!r} as a PyTorch checkpoint: it is not one, or it is "
+            f"damaged or cut short ({type(err).__name__}: {str(err)[:200]})"
         ) from None
     if not isinstance(obj, dict):
         raise ValueError(
@@ -205,6 +214,12 @@ def _fit_state_dict(net: UNet, state: dict, name: str) -> None:
         for k, v in expected.items()
         if k in state and state[k].shape != v.shape
     ]
+    broken = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if broken:
+        raise ValueError(
+            f"checkpoint {name!r} has weights that are not numbers (NaN or infinite) in "
+            f"{broken[:3]}{' and more' if len(broken) > 3 else ''}: it was probably saved from a "
+            "training run that diverged; use an earlier checkpoint")
     if missing or unexpected or shapes:
         parts = []
         if missing:
@@ -233,10 +248,21 @@ def build_model(state: dict, card: ModelCard, *, name: str = "checkpoint") -> UN
     >>> net.training
     False
     """
+    with torch.device("meta"):  # count the card's weights before allocating any
+        weights = sum(p.numel() for p in UNet(card.config).parameters())
+    if weights > MAX_WEIGHTS:
+        raise ValueError(
+            f"checkpoint {name!r}: its card describes a U-Net of {weights:,} weights; SegLab runs "
+            f"U-Nets of at most {MAX_WEIGHTS:,} (the shipped ones have under 500,000)")
     net = UNet(card.config)
     _fit_state_dict(net, state, name)
     return net.eval()
 
+
+#: Largest checkpoint file read (bytes) and largest U-Net built (weights): a hostile
+#: file or card must not exhaust the server's memory. The shipped models are far below.
+MAX_CHECKPOINT_BYTES = 200 << 20
+MAX_WEIGHTS = 50_000_000
 
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 4
