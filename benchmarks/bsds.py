@@ -1,49 +1,63 @@
-"""BSDS500 region benchmark of segcore's unsupervised methods.
+"""BSDS500 region benchmark of segcore's unsupervised methods, at ODS and OIS.
 
 Segmentation covering, probabilistic Rand index and variation of information
-against the human segmentations, plus region count and seconds per image.
+against the human segmentations, beside the published BSDS500 numbers.
 
-    python -m benchmarks.bsds --data ../shared/data/bsds500 [--split val] [--limit N]
-        [--methods felzenszwalb,slic,...] [--tune] [--limit-train 20] [--json OUT] [--threads 1]
+    python -m benchmarks.bsds --data ../shared/data/bsds500 [--limit 20] [--limit-train 20]
+        [--methods felzenszwalb,slic,...] [--out benchmarks/results] [--jobs 1]
+        [--cache DIR] [--threads 1]
 
-Without ``--tune`` every method runs with its registry defaults (what the app
-starts with). With ``--tune`` each method's one or two key parameters are
-searched over a small grid on the first ``--limit-train`` TRAIN images; the
-setting with the best mean covering is kept for the whole dataset (ODS-style:
-one setting, not one per image) and is then scored on ``--split`` (val by
-default). The test split is not in the data folder and is never touched.
+Every method with an entry in ``GRIDS`` (and registered in segcore) is run with
+every setting of its grid on the first ``--limit-train`` TRAIN images and the
+first ``--limit`` VAL images (sorted by id; ``--limit 100 --limit-train 200``
+takes the whole splits), and scored as the benchmark defines it
+(:mod:`segcore.benchmark`):
 
-Scoring follows the BSDS500 region benchmark via :mod:`segcore.metrics`: label
-0 in a segmentation covers nothing; PRI and VI use the pixels labelled in both;
-VI is in bits. A method that raises ``ValueError`` on an image (no markers
-found, too few superpixels) is scored as one region covering the whole image
-and counted under "failed". Nothing here is a test: the numbers depend on the
-images chosen with ``--limit`` and the timings on the machine.
+- ODS, one setting for the whole dataset: each measure's setting is the one with
+  the best mean on TRAIN, and the number reported is that setting's mean on VAL
+  (the paper picks it on the images it reports on, an oracle; that val-picked
+  number is in the JSON as ``ods_oracle``);
+- OIS, the best setting of each VAL image over the same sweep.
+
+Each method's registry defaults (the app's starting values) are scored on val
+too. Covering pools its counts over images as the BSDS code does; PRI and VI
+are means over images; VI is in bits; label 0 in a segmentation covers nothing.
+A method that raises ``ValueError`` on an image is scored as one region and
+counted under "failed". The test split is not in the data folder and is never
+touched. Writes ``bsds.json`` (the summaries), ``bsds-sweeps.json`` (every score of
+every setting on every image), ``bsds.md`` (the tables, also printed) and ``bsds.png``
+(the chart) to ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
+import inspect
 import itertools
 import json
 import platform
 import sys
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
-import scipy.io as sio
+from PIL import Image, ImageDraw, ImageFont
 from threadpoolctl import threadpool_limits
 
 import segcore
 from segcore import metrics
+from segcore.benchmark import MEASURES, SweepScores, sweep_scores
+from segcore.datasets import open_dataset
 
-# The grids searched by --tune, declared as data: one or two parameters that
-# decide how coarse the segmentation is. Each grid holds the registry default
-# where it makes sense, so tuning cannot do worse than the default on train.
+from benchmarks.chart import GRID, INK, MUTED, OURS, PEER
+
+# The sweeps, declared as data: one or two parameters that decide how coarse the
+# segmentation is, each with the registry default where it makes sense. A method
+# registered in segcore takes part once it has an entry here.
 GRIDS: dict[str, dict[str, tuple]] = {
     "felzenszwalb": {"scale": (100.0, 300.0, 1000.0, 3000.0), "min_size": (50, 200, 1000)},
     "slic": {"n_segments": (5, 10, 25, 50, 200), "compactness": (1.0, 3.0, 10.0, 30.0)},
@@ -69,38 +83,12 @@ REFERENCE = (
     ("NCuts", 0.45, 0.53, 0.67, 0.78, 0.80, 2.23, 1.89, "recalled, NOT verified"),
     ("Human", 0.72, 0.72, None, 0.88, 0.88, 1.17, 1.17, "recalled, NOT verified"),
 )
-
-
-class Sample(NamedTuple):
-    id: str
-    image: np.ndarray  # (H, W, 3) float32 in [0, 1]
-    truths: list       # the annotators' (H, W) int32 segmentations, regions 1..n
-
-
-def load_truths(path: Path) -> list[np.ndarray]:
-    """The human segmentations stored in one BSDS500 ground-truth ``.mat`` file."""
-    gt = sio.loadmat(path)["groundTruth"]
-    return [gt[0, k]["Segmentation"][0, 0].astype(np.int32) for k in range(gt.shape[1])]
-
-
-def load_split(root: Path, split: str, limit: int | None = None) -> list[Sample]:
-    """The first ``limit`` images of a split (sorted by id) with their truths."""
-    image_dir, truth_dir = root / "images" / split, root / "groundTruth" / split
-    paths = sorted(image_dir.glob("*.jpg"), key=lambda p: p.stem)
-    if not paths:
-        raise SystemExit(f"no images in {image_dir}; --data must be the bsds500 folder "
-                         "(with images/ and groundTruth/)")
-    samples = []
-    for path in paths[:limit]:
-        truth_path = truth_dir / f"{path.stem}.mat"
-        if not truth_path.is_file():
-            raise SystemExit(f"image {path.name} has no ground truth at {truth_path}")
-        image, truths = segcore.load_image(path), load_truths(truth_path)
-        if any(t.shape != image.shape[:2] for t in truths):
-            raise SystemExit(f"{path.name}: image is {image.shape[:2]}, truths are "
-                             f"{sorted({t.shape for t in truths})}")
-        samples.append(Sample(path.stem, image, truths))
-    return samples
+# The rows the issue asks to stand beside ours in the table and the chart.
+SHOWN = ("gPb-owt-ucm", "Mean Shift", "Felz-Hutt")
+LABELS = {"covering": "Covering ↑", "pri": "PRI ↑", "vi": "VI ↓"}
+# The chart's default font has no arrows.
+CHART_LABELS = {"covering": "Covering (higher is better)", "pri": "PRI (higher is better)",
+                "vi": "VI, bits (lower is better)"}
 
 
 def settings(grid: dict[str, tuple]) -> list[dict]:
@@ -109,72 +97,111 @@ def settings(grid: dict[str, tuple]) -> list[dict]:
     return [dict(zip(names, values)) for values in itertools.product(*grid.values())]
 
 
-def run_method(method: str, params: dict, sample: Sample):
-    """(labels, seconds, failed); a documented failure becomes one whole-image region
-    with no time (None)."""
-    try:
-        seg = segcore.segment(sample.image, method, **params)
-    except ValueError:
-        return np.ones(sample.image.shape[:2], np.int32), None, True
-    return seg.labels, seg.elapsed_s, False
+def fmt_params(params: dict) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in params.items()) or "defaults"
 
 
-def evaluate(method: str, params: dict, samples: list[Sample]) -> list[dict]:
-    """Per-image covering, PRI, VI, region count, seconds and failure flag."""
-    rows = []
-    for sample in samples:
-        labels, seconds, failed = run_method(method, params, sample)
-        rows.append({
-            "id": sample.id,
-            "covering": metrics.covering(labels, sample.truths),
-            "pri": metrics.probabilistic_rand_index(labels, sample.truths),
-            "vi": metrics.bsds_vi(labels, sample.truths),
-            "regions": int(np.count_nonzero(np.unique(labels))),
-            "seconds": seconds,
-            "failed": failed,
-        })
-    return rows
+def available_methods() -> list[str]:
+    """The methods with a grid that segcore registers (a grid may arrive first)."""
+    registered = {spec.name for spec in segcore.list_methods()}
+    return [m for m in GRIDS if m in registered]
 
 
-def summarise(rows: list[dict]) -> dict:
-    seconds = [r["seconds"] for r in rows if not r["failed"]]
-    return {
-        "covering": float(np.mean([r["covering"] for r in rows])),
-        "pri": float(np.mean([r["pri"] for r in rows])),
-        "vi": float(np.mean([r["vi"] for r in rows])),
-        "regions": float(np.mean([r["regions"] for r in rows])),
-        "seconds": float(np.mean(seconds)) if seconds else None,
-        "failed": sum(r["failed"] for r in rows),
-        "n_images": len(rows),
-    }
+def parse_methods(text: str | None) -> list[str]:
+    if text is None:
+        return available_methods()
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in available_methods()]
+    if unknown or not methods:
+        raise SystemExit(f"unknown or unsupported method(s) {', '.join(unknown) or '(none)'}; "
+                         f"choose from {', '.join(available_methods())}")
+    return methods
 
 
-def tune(method: str, samples: list[Sample], log) -> tuple[dict, list[dict]]:
-    """The grid setting with the best mean covering on ``samples``, and every
-    setting's score. Ties keep the earlier setting in grid order."""
-    results = []
-    candidates = settings(GRIDS[method])
-    for i, params in enumerate(candidates, 1):
-        scores, failed = [], 0
-        for sample in samples:
-            labels, _, bad = run_method(method, params, sample)
-            scores.append(metrics.covering(labels, sample.truths))
-            failed += bad
-        results.append({"params": params, "covering": float(np.mean(scores)), "failed": failed})
-        log(f"  {method} [{i}/{len(candidates)}] {fmt_params(params)}: "
-            f"covering {results[-1]['covering']:.3f}" + (f", {failed} failed" if failed else ""))
-    best = max(results, key=lambda r: r["covering"])  # max keeps the first of equals
-    return best["params"], results
+# ---------------------------------------------------------------- running
 
 
-def human_agreement(samples: list[Sample]) -> dict:
+def _quiet(threads: int) -> None:
+    """Each worker: one BLAS/OpenMP pool of ``threads``, and no warning chatter."""
+    warnings.simplefilter("ignore")
+    threadpool_limits(limits=threads)
+
+
+def _jsonable_row(row: dict) -> dict:
+    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in row.items()}
+
+
+def _array_row(row: dict) -> dict:
+    out = {m: np.asarray(row[m], np.float64) for m in MEASURES}
+    out.update(regions=np.asarray(row["regions"], np.int64),
+               seconds=np.array([np.nan if x is None else x for x in row["seconds"]], np.float64),
+               failed=np.asarray(row["failed"], bool), pixels=int(row["pixels"]))
+    return out
+
+
+def cached_map(cache: Path | None, key: str, executor):
+    """A ``map`` for :func:`segcore.benchmark.sweep_scores` that keeps each image's
+    row in ``cache/<key>.jsonl`` and computes only the images not there yet."""
+
+    def run(fn, items):
+        done = {}
+        path = None if cache is None else cache / f"{key}.jsonl"
+        if path is not None and path.is_file():
+            for line in path.read_text().splitlines():
+                record = json.loads(line)
+                done[record["name"]] = _array_row(record["row"])
+        todo = [item for item in items if item.name not in done]
+        computed = (executor.map if executor is not None else map)(fn, todo)
+        fresh = iter(zip(todo, computed))
+        for item in items:
+            if item.name not in done:
+                _, row = next(fresh)
+                done[item.name] = row
+                if path is not None:
+                    with path.open("a") as fh:
+                        fh.write(json.dumps({"name": item.name,
+                                             "row": _jsonable_row(_nan_free(row))}) + "\n")
+            yield done[item.name]
+
+    return run
+
+
+def _nan_free(row: dict) -> dict:
+    return {**row, "seconds": [None if np.isnan(x) else float(x) for x in row["seconds"]]}
+
+
+def cache_key(method: str, grid: list[dict], split: str) -> str:
+    """Names a sweep's cache: the method, its settings, the split, and the source of
+    the method's module (a changed method is not served old rows)."""
+    source = Path(inspect.getfile(segcore.get_method(method).func)).read_bytes()
+    text = json.dumps([method, grid, split, hashlib.sha1(source).hexdigest()], sort_keys=True)
+    return f"{method}-{split}-{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+
+
+def sweep(method: str, grid: list[dict], items: list, split: str, *, cache, executor,
+          log) -> SweepScores:
+    t = time.perf_counter()
+    step = max(1, len(items) // 5)
+
+    def progress(fraction: float) -> None:
+        done = round(fraction * len(items))
+        if done % step == 0 or done == len(items):
+            log(f"  {method} {split}: {done}/{len(items)} images x {len(grid)} settings, "
+                f"{time.perf_counter() - t:.0f} s")
+
+    mapper = cached_map(cache, cache_key(method, grid, split), executor)
+    return sweep_scores(items, method, grid, progress=progress, map=mapper)
+
+
+def human_agreement(items: list) -> dict:
     """Each annotator scored against the others on the same images (leave-one-out),
     averaged over annotators, then images: the ceiling the measures allow here."""
     per_image = []
-    for sample in samples:
+    for item in items:
         scores = []
-        for k, truth in enumerate(sample.truths):
-            others = sample.truths[:k] + sample.truths[k + 1:]
+        for k, truth in enumerate(item.truths):
+            others = item.truths[:k] + item.truths[k + 1:]
             scores.append((metrics.covering(truth, others),
                            metrics.probabilistic_rand_index(truth, others),
                            metrics.bsds_vi(truth, others),
@@ -182,34 +209,88 @@ def human_agreement(samples: list[Sample]) -> dict:
         per_image.append(np.mean(scores, axis=0))
     cov, pri, vi, regions = np.mean(per_image, axis=0)
     return {"covering": float(cov), "pri": float(pri), "vi": float(vi),
-            "regions": float(regions), "n_images": len(samples)}
+            "regions": float(regions), "n_images": len(items)}
 
 
-def fmt_params(params: dict) -> str:
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in params.items())
+def evaluate(method: str, train: list, val: list, *, cache, executor, log) -> dict:
+    """The sweep on both splits, the ODS settings picked on train, OIS on val, and
+    the registry defaults on val."""
+    spec = segcore.get_method(method)
+    grid = settings(GRIDS[method])
+    on_train = sweep(method, grid, train, "train", cache=cache, executor=executor, log=log)
+    on_val = sweep(method, grid, val, "val", cache=cache, executor=executor, log=log)
+    picked = on_train.ods_ois()
+    chosen = {m: picked[m]["ods_setting"] for m in MEASURES}
+    summary = on_val.summary(chosen)
+    oracle = on_val.summary()
+    defaults = spec.resolve({})
+    index = next((i for i, s in enumerate(grid) if spec.resolve(s) == defaults), None)
+    if index is None:
+        at_defaults = sweep(method, [{}], val, "val", cache=cache, executor=executor,
+                            log=log).at(0)
+    else:
+        at_defaults = on_val.at(index)
+    return {
+        "ods": {m: {**summary[m], "train_mean": picked[m]["ods"],
+                    "val_regions": float(on_val.regions[chosen[m]].mean())}
+                for m in MEASURES},
+        "ois": {m: summary[m]["ois"] for m in MEASURES},
+        "ods_oracle": {m: {"ods": oracle[m]["ods"], "params": oracle[m]["ods_params"]}
+                       for m in MEASURES},
+        "at_covering_setting": on_val.at(chosen["covering"]),
+        "defaults": {"params": {k: defaults[k] for k in GRIDS[method]}, **at_defaults},
+        "train_sweep": on_train.to_dict(),
+        "val_sweep": on_val.to_dict(),
+    }
+
+
+# ---------------------------------------------------------------- reporting
 
 
 def results_table(results: dict, human: dict) -> str:
-    head = ("| method | setting | Covering ↑ | PRI ↑ | VI ↓ | regions | s / image | failed |\n"
-            "|---|---|---|---|---|---|---|---|")
+    head = ("| method | ODS setting (picked on train) | Cov ODS | Cov OIS | PRI ODS | PRI OIS "
+            "| VI ODS | VI OIS | regions | s / image | failed |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for name, r in results.items():
-        s = r["summary"]
-        seconds = "-" if s["seconds"] is None else f"{s['seconds']:.3f}"
-        lines.append(f"| {name} | {fmt_params(r['setting'])} | {s['covering']:.3f} | "
-                     f"{s['pri']:.3f} | {s['vi']:.3f} | {s['regions']:.1f} | "
-                     f"{seconds} | {s['failed']}/{s['n_images']} |")
-    lines.append(f"| human (each annotator vs the others) | - | {human['covering']:.3f} | "
-                 f"{human['pri']:.3f} | {human['vi']:.3f} | {human['regions']:.1f} | - | - |")
+        ods, ois, at = r["ods"], r["ois"], r["at_covering_setting"]
+        setting = fmt_params(ods["covering"]["ods_params"])
+        others = [f"{LABELS[m].split()[0]}: {fmt_params(ods[m]['ods_params'])}"
+                  for m in ("pri", "vi")
+                  if ods[m]["ods_setting"] != ods["covering"]["ods_setting"]]
+        if others:
+            setting += " (" + "; ".join(others) + ")"
+        seconds = "-" if at["seconds"] is None else f"{at['seconds']:.2f}"
+        lines.append(
+            f"| {name} | {setting} | {ods['covering']['ods']:.3f} | {ois['covering']:.3f} | "
+            f"{ods['pri']['ods']:.3f} | {ois['pri']:.3f} | {ods['vi']['ods']:.3f} | "
+            f"{ois['vi']:.3f} | {at['regions']:.1f} | {seconds} | {at['failed']} |")
+    lines.append(f"| human (each annotator vs the others) | - | {human['covering']:.3f} | - | "
+                 f"{human['pri']:.3f} | - | {human['vi']:.3f} | - | {human['regions']:.1f} "
+                 f"| - | - |")
+    for name, cov, cov_ois, _, pri, pri_ois, vi, vi_ois, status in REFERENCE:
+        if name in SHOWN:
+            lines.append(f"| *{name} (paper, test split, {status})* | - | {cov:.2f} | "
+                         f"{cov_ois:.2f} | {pri:.2f} | {pri_ois:.2f} | {vi:.2f} | {vi_ois:.2f} "
+                         f"| - | - | - |")
+    return "\n".join(lines)
+
+
+def defaults_table(results: dict) -> str:
+    lines = ["| method | registry defaults | Covering ↑ | PRI ↑ | VI ↓ | regions |",
+             "|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        d = r["defaults"]
+        lines.append(f"| {name} | {fmt_params(d['params'])} | {d['covering']:.3f} | "
+                     f"{d['pri']:.3f} | {d['vi']:.3f} | {d['regions']:.1f} |")
     return "\n".join(lines)
 
 
 def reference_table() -> str:
     lines = [
         "Published reference (Arbelaez et al. 2011, TPAMI, Table 2): BSDS500 TEST split, "
-        "numbers from the paper, NOT measured here and not on the same images. ODS = one "
-        "setting for the whole dataset, as the rows above; OIS = best setting per image.",
+        "numbers from the paper, NOT measured here and not on the same images; their ODS "
+        "was picked on the test images themselves.",
         "",
         "| method (paper, test split) | Cov ODS | Cov OIS | Cov Best | PRI ODS | PRI OIS "
         "| VI ODS | VI OIS | status |",
@@ -223,117 +304,162 @@ def reference_table() -> str:
     return "\n".join(lines)
 
 
-def parse_methods(text: str) -> list[str]:
-    methods = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in GRIDS]
-    if unknown:
-        raise SystemExit(f"unknown or unsupported method(s) {', '.join(unknown)}; "
-                         f"choose from {', '.join(GRIDS)}")
-    return methods
+def _font(size: int) -> ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def chart(results: dict, human: dict, path: Path, *, title: str) -> None:
+    """One panel per measure: each method's ODS (filled) and OIS (ring) on val, the
+    paper's rows (test split) in orange, the human agreement as a line."""
+    names = list(results) + [f"{n} (paper)" for n, *_ in REFERENCE if n in SHOWN]
+    row_h, label_w, panel_w, gap, top = 22, 190, 260, 30, 70
+    width = label_w + (panel_w + gap) * len(MEASURES)
+    height = top + row_h * len(names) + 40
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((12, 8), title, fill=INK, font=_font(15))
+    draw.text((12, 30), "filled dot: ODS (setting picked on train); ring: OIS (best per image); "
+              "orange: published, test split; gray line: human agreement here",
+              fill=MUTED, font=_font(12))
+    for k, name in enumerate(names):
+        draw.text((12, top + row_h * k + row_h / 2), name, fill=INK, font=_font(12), anchor="lm")
+    ranges = {"covering": (0.2, 0.8), "pri": (0.5, 0.95), "vi": (0.5, 4.0)}
+    for p, m in enumerate(MEASURES):
+        x0 = label_w + (panel_w + gap) * p
+        lo, hi = ranges[m]
+        values = [v for r in results.values() for v in (r["ods"][m]["ods"], r["ois"][m])]
+        lo, hi = min([lo, *values]), max([hi, *values])
+
+        def px(v, x0=x0, lo=lo, hi=hi):
+            return x0 + 10 + (panel_w - 30) * (v - lo) / (hi - lo)
+
+        draw.text((x0 + 10, top - 18), CHART_LABELS[m], fill=INK, font=_font(13))
+        bottom = top + row_h * len(names)
+        for tick in np.linspace(lo, hi, 5):
+            draw.line([(px(tick), top), (px(tick), bottom)], fill=GRID)
+            draw.text((px(tick), bottom + 4), f"{tick:.2f}", fill=MUTED, font=_font(11),
+                      anchor="mt")
+        draw.line([(px(human[m]), top), (px(human[m]), bottom)], fill=MUTED, width=1)
+        points = [(r["ods"][m]["ods"], r["ois"][m], OURS) for r in results.values()]
+        column = {"covering": (1, 2), "pri": (4, 5), "vi": (6, 7)}[m]
+        points += [(row[column[0]], row[column[1]], PEER) for row in REFERENCE
+                   if row[0] in SHOWN]
+        for k, (ods, ois, colour) in enumerate(points):
+            y = top + row_h * k + row_h / 2
+            draw.line([(px(ods), y), (px(ois), y)], fill=colour, width=1)
+            draw.ellipse([px(ods) - 5, y - 5, px(ods) + 5, y + 5], fill=colour)
+            draw.ellipse([px(ois) - 5, y - 5, px(ois) + 5, y + 5], outline=colour, width=2)
+    image.save(path)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True,
                         help="the bsds500 folder (images/ and groundTruth/)")
-    parser.add_argument("--split", choices=("val", "train"), default="val",
-                        help="split to report on (default val)")
-    parser.add_argument("--limit", type=int, default=None,
-                        help="use the first N images of --split (sorted by id)")
-    parser.add_argument("--methods", default=",".join(GRIDS),
-                        help=f"comma-separated, from {','.join(GRIDS)}")
-    parser.add_argument("--tune", action="store_true",
-                        help="pick each method's setting by mean covering on train images")
+    parser.add_argument("--limit", type=int, default=20,
+                        help="val images to report on (the first N by id; default 20, "
+                             "100 for the whole split)")
     parser.add_argument("--limit-train", type=int, default=20,
-                        help="train images used by --tune (the first N by id; default 20)")
-    parser.add_argument("--json", type=Path, default=None, help="write every number here")
+                        help="train images the ODS settings are picked on (the first N by "
+                             "id; default 20, 200 for the whole split)")
+    parser.add_argument("--methods", default=None,
+                        help=f"comma-separated, from {','.join(available_methods())} "
+                             "(default: all of them)")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"),
+                        help="where bsds.json, bsds.md and bsds.png go")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="images scored in parallel processes (default 1)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="keep every image's scores here and reuse them on the next run "
+                             "(a method whose module changed is run again)")
     parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS/OpenMP threads (default 1: timings comparable between "
-                             "machines, and no oversubscription when the cores are busy)")
+                        help="BLAS/OpenMP threads per process (default 1)")
     args = parser.parse_args(argv)
-    for flag in ("limit", "limit_train", "threads"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            parser.error(f"--{flag.replace('_', '-')} must be at least 1, got {value}")
+    for flag in ("limit", "limit_train", "threads", "jobs"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be at least 1, "
+                         f"got {getattr(args, flag)}")
     methods = parse_methods(args.methods)
+    try:
+        data = open_dataset(args.data, layout="bsds")
+        train_set = data.with_split("train")
+        val_set = data.with_split("val")
+    except ValueError as err:
+        parser.error(f"--data: {err}")
 
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
     start = time.perf_counter()
-    samples = load_split(args.data, args.split, args.limit)
-    train = load_split(args.data, "train", args.limit_train) if args.tune else []
-    if args.tune and args.split == "train":
-        log("warning: reporting on train, the split --tune chose settings on; "
-            "the scores are optimistic")
-    log(f"{len(samples)} {args.split} images" +
-        (f", tuning on {len(train)} train images" if args.tune else ""))
-
+    train = list(train_set.select(train_set.names[:args.limit_train]))
+    val = list(val_set.select(val_set.names[:args.limit]))
+    log(f"{len(train)} train images (ODS settings), {len(val)} val images (reported)")
+    if args.cache is not None:
+        args.cache.mkdir(parents=True, exist_ok=True)
+    executor = (ProcessPoolExecutor(args.jobs, initializer=_quiet, initargs=(args.threads,))
+                if args.jobs > 1 else None)
     results = {}
-    with warnings.catch_warnings(), threadpool_limits(limits=args.threads):
-        # Convergence and similar warnings from sklearn/skimage on hard images
-        # are expected on natural photos and would drown the progress lines.
-        warnings.simplefilter("ignore")
-        for method in methods:
-            spec = segcore.get_method(method)
-            grid = []
-            if args.tune:
+    try:
+        with warnings.catch_warnings(), threadpool_limits(limits=args.threads):
+            # Convergence and similar warnings from sklearn/skimage on hard images
+            # are expected on natural photos and would drown the progress lines.
+            warnings.simplefilter("ignore")
+            for method in methods:
                 t = time.perf_counter()
-                chosen, grid = tune(method, train, log)
-                log(f"  {method}: chose {fmt_params(chosen)} in {time.perf_counter() - t:.0f} s")
-            else:
-                chosen = {}
-            setting = {name: spec.resolve(chosen)[name] for name in GRIDS[method]}
-            t = time.perf_counter()
-            rows = evaluate(method, chosen, samples)
-            summary = summarise(rows)
-            log(f"{method}: covering {summary['covering']:.3f} on {args.split} "
-                f"({time.perf_counter() - t:.0f} s)")
-            results[method] = {"setting": setting, "params": spec.resolve(chosen),
-                               "summary": summary, "per_image": rows, "grid": grid}
-        human = human_agreement(samples)
+                results[method] = evaluate(method, train, val, cache=args.cache,
+                                           executor=executor, log=log)
+                ods = results[method]["ods"]["covering"]
+                log(f"{method}: covering ODS {ods['ods']:.3f} on val "
+                    f"({fmt_params(ods['ods_params'])}), OIS "
+                    f"{results[method]['ois']['covering']:.3f} "
+                    f"({time.perf_counter() - t:.0f} s)")
+            human = human_agreement(val)
+    finally:
+        if executor is not None:
+            executor.shutdown()
     elapsed = time.perf_counter() - start
 
-    mode = (f"settings tuned on the first {len(train)} train images (best mean covering, "
-            "one setting for all images)" if args.tune else
-            "registry defaults (the app's starting values), not tuned; --tune searches "
-            "the 'setting' parameters")
-    print(f"BSDS500 {args.split}, {len(samples)} images; {mode}. "
-          "The 'setting' column shows the key parameters; every other parameter is at its "
-          "registry default.\n")
-    print(results_table(results, human))
-    failed = {m: r["summary"]["failed"] for m, r in results.items() if r["summary"]["failed"]}
-    if failed:
-        print(f"\nfailed = images where the method raised ValueError, scored as one region: "
-              f"{failed}")
-    print("\nregions = distinct labels per image (a k-means or GMM cluster counts once "
-          "however scattered); s / image = method time only, on this machine under its "
-          "current load.")
-    print(f"\n{reference_table()}")
+    command = " ".join(["python -m benchmarks.bsds", *(sys.argv[1:] if argv is None else argv)])
+    intro = (f"BSDS500 val, the first {len(val)} images by id; ODS settings picked on the "
+             f"first {len(train)} train images, OIS over the same sweep on val. "
+             f"Command: `{command}`")
+    markdown = "\n\n".join([
+        intro, results_table(results, human),
+        "regions, s / image and failed are at covering's ODS setting (s / image: the "
+        "method's own time on this machine under its load; failed: images where the method "
+        "raised ValueError, scored as one region). The human row scores each annotator "
+        "against the others on the same val images.",
+        "Registry defaults (the app's starting values) on the same val images:",
+        defaults_table(results), reference_table()])
+    print(markdown)
     print(f"\ntotal run time {elapsed:.0f} s")
 
-    if args.json is not None:
-        report = {
-            "date": datetime.datetime.now().isoformat(timespec="seconds"),
-            "command": " ".join(["python -m benchmarks.bsds",
-                                 *(sys.argv[1:] if argv is None else argv)]),
-            "machine": platform.platform(),
-            "split": args.split,
-            "ids": [s.id for s in samples],
-            "tuned": args.tune,
-            "train_ids": [s.id for s in train],
-            "grids": {m: {k: list(v) for k, v in GRIDS[m].items()} for m in methods},
-            "methods": results,
-            "human": human,
-            "reference_test_split_from_paper": [
-                dict(zip(("method", "cov_ods", "cov_ois", "cov_best", "pri_ods", "pri_ois",
-                          "vi_ods", "vi_ois", "status"), row)) for row in REFERENCE],
-            "run_time_s": elapsed,
-        }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1, allow_nan=False,
-                                        default=_jsonable) + "\n")
-        log(f"wrote {args.json}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "command": command,
+        "machine": platform.platform(),
+        "val_ids": [item.name for item in val],
+        "train_ids": [item.name for item in train],
+        "grids": {m: {k: list(v) for k, v in GRIDS[m].items()} for m in methods},
+        "methods": results,
+        "human": human,
+        "reference_test_split_from_paper": [
+            dict(zip(("method", "cov_ods", "cov_ois", "cov_best", "pri_ods", "pri_ois",
+                      "vi_ods", "vi_ois", "status"), row)) for row in REFERENCE],
+        "run_time_s": elapsed,
+    }
+    # Every score of every setting on every image goes to a compact file of its own.
+    sweeps = {m: {split: r.pop(f"{split}_sweep") for split in ("train", "val")}
+              for m, r in results.items()}
+    (args.out / "bsds.json").write_text(json.dumps(report, indent=1, allow_nan=False,
+                                                   default=_jsonable) + "\n")
+    (args.out / "bsds-sweeps.json").write_text(json.dumps(
+        {"command": command, "sweeps": sweeps}, allow_nan=False, default=_jsonable) + "\n")
+    (args.out / "bsds.md").write_text(markdown + "\n")
+    chart(results, human, args.out / "bsds.png",
+          title=f"BSDS500 val ({len(val)} images) against the published test-split numbers")
+    log(f"wrote {args.out / 'bsds.json'}, bsds-sweeps.json, bsds.md and bsds.png")
 
 
 def _jsonable(value):

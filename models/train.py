@@ -49,11 +49,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from scipy import ndimage as ndi
 from skimage.registration import phase_cross_correlation
 from torch.nn import functional as F
 
+from segcore.datasets import open_dataset
 from segcore.nn import augment
 from segcore.nn.infer import build_model, predict, read_card
 from segcore.nn.models import shipped_dir
@@ -130,30 +130,24 @@ def _to_tensor(img: np.ndarray) -> torch.Tensor:
 
 
 def load_membrane(root: Path, ids: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Pairs (image (1, H, W) in [0, 1], target (H, W) int64: 0 membrane, 1 cell)."""
-    pairs = []
-    for i in ids:
-        img = np.asarray(Image.open(root / "train/image" / f"{i}.png").convert("L"), np.float32) / 255
-        lab = np.asarray(Image.open(root / "train/label" / f"{i}.png").convert("L")) > 127
-        pairs.append((_to_tensor(img), torch.from_numpy(lab.astype(np.int64))))
-    return pairs
+    """Pairs (image (1, H, W) in [0, 1], target (H, W) int64: 0 membrane, 1 cell), read
+    by :mod:`segcore.datasets` (the label's white, truth class 2, is the cell)."""
+    data = open_dataset(root, layout="membrane").select(ids)
+    return [(_to_tensor(item.image), torch.from_numpy((item.truth == 2).astype(np.int64)))
+            for item in data]
 
 
 def load_horse(root: Path, ids: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Pairs (rgb (3, H, W) resized to the mask's size, target (H, W) int64: 1 horse).
 
-    The rgb files are larger than the masks (README): they are resized to the mask size
-    (area-averaging), the masks are lossy JPEG and binarised at 127.
+    Read by :mod:`segcore.datasets`: the rgb files are larger than the masks (README), so
+    they are resized to the mask size (area-averaging, in 8 bits); the masks are lossy JPEG
+    and binarised at 127 (truth class 2 is the horse).
     """
-    pairs = []
-    for i in ids:
-        mask_img = Image.open(root / "figure_ground" / f"horse{i:03d}.jpg").convert("L")
-        rgb = Image.open(root / "rgb" / f"horse{i:03d}.jpg").convert("RGB")
-        rgb = rgb.resize(mask_img.size, Image.Resampling.BOX)
-        img = np.asarray(rgb, np.float32) / 255
-        mask = np.asarray(mask_img) > 127
-        pairs.append((_to_tensor(img), torch.from_numpy(mask.astype(np.int64))))
-    return pairs
+    data = open_dataset(root, images="rgb", masks="figure_ground").select(
+        [f"horse{i:03d}" for i in ids])
+    return [(_to_tensor(item.image), torch.from_numpy((item.truth == 2).astype(np.int64)))
+            for item in data]
 
 
 def rescale(img: torch.Tensor, target: torch.Tensor, max_side: int):
