@@ -38,6 +38,7 @@ __all__ = [
     "error_kinds",
     "ERROR_KINDS",
     "apply_mapping",
+    "match_labels",
     "binary_scores",
     "boundary_f1",
     "rand_index",
@@ -408,6 +409,46 @@ def _majority(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, dict]:
     lut = table.b_classes[overlap.argmax(axis=1)].astype(np.int64)
     mapping = {int(p): int(t) for p, t in zip(table.a_classes, lut)}
     return lut[table.a_index], mapping
+
+
+def match_labels(labels, reference) -> np.ndarray:
+    """``labels`` renumbered to agree with ``reference``: each region takes the number
+    of the reference region it is paired with (Hungarian matching on pixel overlap, as
+    :func:`score` pairs labels with classes), and regions left unpaired take new
+    numbers above every reference number, in their own order. Two results drawn with
+    the same colours per number then show the same object in the same colour.
+
+    Parameters
+    ----------
+    labels, reference : (H, W) int arrays of the same shape
+        Label ``0`` (unlabelled) stays ``0`` and is never paired.
+
+    Returns
+    -------
+    (H, W) int32 ndarray
+
+    Examples
+    --------
+    >>> ref = np.array([[1, 1, 2, 2, 3]])
+    >>> match_labels(np.array([[5, 5, 7, 7, 9]]), ref).tolist()
+    [[1, 1, 2, 2, 3]]
+    >>> match_labels(np.array([[2, 2, 1, 1, 4]]), np.array([[1, 1, 2, 2, 2]])).tolist()
+    [[1, 1, 2, 2, 3]]
+    """
+    labels, reference = _check_pair(labels, reference, names=("labels", "reference"))
+    table = _contingency(labels, reference)
+    overlap = np.zeros((table.a_classes.size, table.b_classes.size), np.int64)
+    overlap[table.i, table.j] = table.n
+    overlap[table.a_classes == 0, :] = 0  # unlabelled pixels pair with nothing
+    overlap[:, table.b_classes == 0] = 0
+    rows, cols = linear_sum_assignment(overlap, maximize=True)
+    real = overlap[rows, cols] > 0
+    lut = np.zeros(table.a_classes.size, np.int64)
+    lut[rows[real]] = table.b_classes[cols[real]]
+    left = np.flatnonzero((lut == 0) & (table.a_classes != 0))
+    top = max(int(table.b_classes.max(initial=0)), 0)
+    lut[left] = top + 1 + np.arange(left.size)
+    return lut[table.a_index].reshape(labels.shape).astype(np.int32)
 
 
 def apply_mapping(labels, mapping: dict | None, *, missing: int = -1) -> np.ndarray:

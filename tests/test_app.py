@@ -301,7 +301,11 @@ def test_compare_methods_with_scores_and_all_thresholds():
     assert list(table["method"]) == ["Threshold", "K-means clustering", "Watershed"]
     assert {"regions", "run time (s)", "IoU", "Dice"} <= set(table.columns)
     assert table["IoU"].between(0, 1).all()
-    assert "needs seeds" in texts(at.error)  # region growing, no seeds placed
+    assert "needs seeds" in texts(at.info) and not at.error  # region growing, no seeds placed
+    best = table.loc[table["IoU"].idxmax(), "method"]
+    assert list(table["best"]) == ["★" if m == best else "" for m in table["method"]]
+    assert f"Best on this image: **{best}**" in texts(at.success)
+    assert f"**{best}** ★ best IoU" in texts(at.markdown)
     at.toggle(key="compare.all_thresholds").set_value(True).run()
     no_trouble(at)
     captions = texts(at.caption)
@@ -309,6 +313,24 @@ def test_compare_methods_with_scores_and_all_thresholds():
         assert algorithm in texts(at.markdown)
     assert "threshold 0." in captions and "IoU" in captions
     assert "Best on this image" in texts(at.success)
+
+
+def test_compare_puts_methods_that_need_seeds_last_until_seeds_are_placed():
+    at = start(("generated", "blobs"), "pages/lab/compare.py")
+    box = at.multiselect(key="compare.methods")
+    needs = [m.name for m in segcore.list_methods() if m.seeds == "required"]
+    assert box.options[-len(needs):] == [segcore.get_method(n).label + " (needs seeds)"
+                                         for n in needs]
+    assert "need seeds: place them on the Segment page" in texts(at.caption)
+    at.switch_page("pages/lab/segment.py").run()
+    choose_method(at, "region_growing")
+    type_seed(at, 20, 20)
+    at.switch_page("pages/lab/compare.py").run()
+    at.multiselect(key="compare.methods").set_value(["threshold", "region_growing"]).run()
+    no_trouble(at)
+    assert not at.error and not at.info
+    assert "Region growing uses your 1 seeds from the Segment page" in texts(at.caption)
+    assert list(at.dataframe[0].value["method"]) == ["Threshold", "Region growing"]
 
 
 def test_compare_asks_for_two_methods():

@@ -586,3 +586,22 @@ def test_majority_matching_maps_every_label_to_its_largest_overlap():
     # A split of the truth into many pieces scores perfectly.
     pieces = truth * 100 + rng.integers(0, 5, truth.shape)
     assert metrics.score(pieces, truth, match="majority")["iou"] == 1.0
+
+
+# ------------------------------------------------------------------ matching labels for colours
+
+
+def test_match_labels_undoes_a_renumbering_and_keeps_the_partition():
+    rng = np.random.default_rng(3)
+    reference = rng.integers(1, 6, (30, 40))
+    shuffled = np.array([0, 17, 4, 99, 23, 8])[reference]
+    np.testing.assert_array_equal(metrics.match_labels(shuffled, reference), reference)
+    split = reference.copy()
+    split[:, 20:] += 10  # every region cut in two: the larger half keeps the number
+    matched = metrics.match_labels(split, reference)
+    pairs = set(zip(split.ravel().tolist(), matched.ravel().tolist()))
+    assert len(pairs) == len(np.unique(split)) == len(np.unique(matched)), "one to one"
+    assert matched.max() > reference.max(), "unpaired halves get numbers above the reference's"
+    zero = reference.copy()
+    zero[:5] = 0
+    assert (metrics.match_labels(zero, reference)[:5] == 0).all()

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 import segcore
-from segcore import viz
+from segcore import metrics, viz
 from seglab import cache, widgets
 from seglab.seeds import seeds_of
 from seglab.state import CurrentImage, current, persistent, remember_result
@@ -28,11 +28,24 @@ def scored(seg, truth) -> dict:
 @st.fragment
 def compare(cur: CurrentImage) -> None:
     specs = {m.name: m for m in segcore.list_methods()}
-    names = list(specs)
+    seeds = seeds_of(cur)
+    # Without seeds, the methods that need them come last (so "Select all" takes the
+    # ones that can run) and say so in their name.
+    waiting = [] if seeds else [n for n, m in specs.items() if m.seeds == "required"]
+    names = [n for n in specs if n not in waiting] + waiting
     chosen = persistent(st.multiselect, "Methods to compare (2 to 6)", key="compare.methods",
                         default=[n for n in DEFAULT_METHODS if n in names],
                         valid=lambda v: isinstance(v, list) and all(n in names for n in v),
-                        options=names, max_selections=6, format_func=lambda n: specs[n].label)
+                        options=names, max_selections=6,
+                        format_func=lambda n: specs[n].label + (" (needs seeds)" if n in waiting
+                                                                else ""))
+    seeded = [specs[n].label for n in chosen if specs[n].takes_seeds]
+    if seeds and seeded:
+        st.caption(f"{', '.join(seeded)} use{'s' if len(seeded) == 1 else ''} your "
+                   f"{len(seeds)} seeds from the Segment page.")
+    elif waiting:
+        st.caption(f"{', '.join(specs[n].label for n in waiting)} need seeds: place them on "
+                   "the Segment page and they can run here too.")
     if len(chosen) < 2:
         st.info("Choose at least two methods to compare.")
         return
@@ -47,7 +60,6 @@ def compare(cur: CurrentImage) -> None:
                     params[name] = None
                     st.caption("Missing: " + "; ".join(missing))
 
-    seeds = seeds_of(cur)
     truth = cache.truth_at(cur, cur.preview.shape[:2])
     rows, cells = [], []
     with st.spinner("Running the methods…"):
@@ -72,24 +84,41 @@ def compare(cur: CurrentImage) -> None:
                         for k, v in scored(seg, truth).items()})
             rows.append(row)
 
+    best = max((r for r in rows if "IoU" in r), key=lambda r: r["IoU"], default=None)
+    for row in rows:
+        row["best"] = "★" if row is best else ""
+    # One object, one colour in every tile: labels renumbered to match the truth's
+    # classes, or without truth the first result's regions.
+    first = next((c for c in cells if c[1] is not None), None)
+    reference = truth if truth is not None or first is None else first[1].labels
     grid = st.columns(3)
     for i, (spec, seg, error, note) in enumerate(cells):
         with grid[i % 3]:
-            st.markdown(f"**{spec.label}**")
+            mark = " ★ best IoU" if best is not None and best["method"] == spec.label else ""
+            st.markdown(f"**{spec.label}**{mark}")
             if seg is None:
                 st.image(viz.display_rgb(cur.preview, side=480), width="stretch")
-                st.error(f"Could not run: {error}.")
+                (st.info if "needs seeds" in error else st.error)(f"Could not run: {error}.")
                 continue
-            st.image(viz.display_rgb(viz.overlay(cur.preview, seg.labels, alpha=0.55,
+            shown = metrics.match_labels(seg.labels, reference)
+            st.image(viz.display_rgb(viz.overlay(cur.preview, shown, alpha=0.55,
                                                  show_boundaries=seg.n_regions > 12), side=480),
                      width="stretch")
             st.caption(f"{seg.n_regions} regions · {seg.elapsed_s:.2f} s{note}")
+    if first is not None:
+        st.caption("Colours: " + ("each region takes the colour of the ground-truth class it is "
+                                  "matched to" if truth is not None else
+                                  f"each region takes the colour of the {first[0].label} region "
+                                  "it overlaps most (one to one)") + "; unmatched regions get "
+                   "other colours.")
 
     if rows:
         st.subheader("Side by side")
         fmt = {col: st.column_config.NumberColumn(format="%.3f")
                for col in ("run time (s)", "IoU", "Dice", "accuracy")}
         st.dataframe(rows, hide_index=True, width="stretch", column_config=fmt)
+        if best is not None:
+            st.success(f"Best on this image: **{best['method']}**, IoU {best['IoU']:.3f}.")
         if truth is not None:
             st.caption("IoU and Dice are means over the ground-truth classes, after each label "
                        "was matched to the class it overlaps most (Hungarian matching), so "
