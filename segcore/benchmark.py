@@ -32,11 +32,13 @@ import numpy as np
 from segcore import metrics
 from segcore.registry import get_method, segment
 
-__all__ = ["MEASURES", "LOWER_IS_BETTER", "region_scores", "image_scores", "SweepScores",
+__all__ = ["MEASURES", "MASK_MEASURES", "LOWER_IS_BETTER", "region_scores", "image_scores", "SweepScores",
            "sweep_scores", "ods_ois"]
 
 #: The BSDS500 region measures, in the order the paper's table gives them.
 MEASURES = ("covering", "pri", "vi")
+#: Measures of a dataset with one truth per image (masks): mean IoU and Dice.
+MASK_MEASURES = ("iou", "dice")
 #: Measures where a lower value is better (variation of information, in bits).
 LOWER_IS_BETTER = ("vi",)
 
@@ -71,7 +73,7 @@ def region_scores(seg, truths) -> dict:
 
 
 def image_scores(image: np.ndarray, truths: Sequence[np.ndarray], method: str,
-                 settings: Sequence[Mapping[str, Any]]) -> dict:
+                 settings: Sequence[Mapping[str, Any]], *, ignore: int | None = None) -> dict:
     """Run `method` with every setting on one image and score each result.
 
     A setting the method refuses on this image (``ValueError``: no markers
@@ -86,11 +88,15 @@ def image_scores(image: np.ndarray, truths: Sequence[np.ndarray], method: str,
         A registered method that needs no seeds.
     settings : sequence of dict
         Parameter values, one dict per setting; missing ones take their defaults.
+    ignore : int, optional
+        The truth value of unlabelled pixels, left out of IoU and Dice.
 
     Returns
     -------
     scores : dict
-        ``covering``, ``pri``, ``vi`` (float64), ``regions`` (int64),
+        ``covering``, ``pri``, ``vi`` (float64), ``iou`` and ``dice`` (mean over
+        classes after Hungarian matching, as :func:`segcore.metrics.score`; NaN
+        when there are several truths, as in BSDS), ``regions`` (int64),
         ``seconds`` (float64, NaN where failed) and ``failed`` (bool): arrays
         with one value per setting; ``pixels``: an int (see :func:`region_scores`).
 
@@ -106,7 +112,7 @@ def image_scores(image: np.ndarray, truths: Sequence[np.ndarray], method: str,
     ([1.0, 0.5], [2, 1], [False, True])
     """
     n = len(settings)
-    out = {m: np.zeros(n) for m in MEASURES}
+    out = {m: np.full(n, np.nan) for m in MEASURES + MASK_MEASURES}
     out.update(regions=np.zeros(n, np.int64), seconds=np.full(n, np.nan),
                failed=np.zeros(n, bool))
     pixels = 0
@@ -121,6 +127,10 @@ def image_scores(image: np.ndarray, truths: Sequence[np.ndarray], method: str,
         scores = region_scores(labels, truths)
         for m in MEASURES:
             out[m][s] = scores[m]
+        if len(truths) == 1:
+            mask = metrics.score(labels, truths[0], match="hungarian", ignore=ignore)
+            for m in MASK_MEASURES:
+                out[m][s] = mask[m]
         pixels = scores["pixels"]
         out["regions"][s] = np.count_nonzero(np.unique(labels))
     out["pixels"] = pixels
@@ -128,7 +138,8 @@ def image_scores(image: np.ndarray, truths: Sequence[np.ndarray], method: str,
 
 
 def _item_scores(item, *, method: str, settings: tuple) -> dict:
-    return image_scores(item.image, item.truths, method, settings)
+    return image_scores(item.image, item.truths, method, settings,
+                        ignore=getattr(item, "ignore", None))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,6 +163,8 @@ class SweepScores:
         Where the method refused the setting (scored as one region).
     pixels : (N,) int64 ndarray
         Each image's truth pixels summed over its truths: covering's pooling weight.
+    iou, dice : (S, N) float64 ndarray
+        Mean IoU and Dice where the image has one truth (masks), NaN otherwise.
 
     Examples
     --------
@@ -173,6 +186,8 @@ class SweepScores:
     seconds: np.ndarray
     failed: np.ndarray
     pixels: np.ndarray
+    iou: np.ndarray | None = None
+    dice: np.ndarray | None = None
 
     def table(self) -> dict:
         """The measures as ``{measure: (S, N) array}``, for :func:`ods_ois`."""
@@ -189,6 +204,10 @@ class SweepScores:
         region count, the mean seconds of the runs that did not fail and the
         failures."""
         means = {m: r["means"][index] for m, r in self.ods_ois().items()}
+        for m in MASK_MEASURES:
+            values = getattr(self, m)
+            if values is not None and not np.isnan(values[index]).all():
+                means[m] = float(np.nanmean(values[index]))
         seconds = self.seconds[index][~self.failed[index]]
         return {**means, "regions": float(self.regions[index].mean()),
                 "seconds": float(seconds.mean()) if seconds.size else None,
@@ -226,7 +245,10 @@ class SweepScores:
                 "regions": self.regions.tolist(),
                 "seconds": [[None if np.isnan(x) else round(float(x), 6) for x in row]
                             for row in self.seconds],
-                "failed": self.failed.tolist(), "pixels": self.pixels.tolist()}
+                "failed": self.failed.tolist(), "pixels": self.pixels.tolist(),
+                **{m: [[None if np.isnan(x) else round(float(x), 6) for x in row]
+                       for row in getattr(self, m)]
+                   for m in MASK_MEASURES if getattr(self, m) is not None}}
 
 
 def sweep_scores(items: Iterable, method: str, settings: Sequence[Mapping[str, Any]], *,
@@ -293,7 +315,8 @@ def sweep_scores(items: Iterable, method: str, settings: Sequence[Mapping[str, A
 
     return SweepScores(method, settings, tuple(item.name for item in items),
                        *(stack(m) for m in MEASURES), stack("regions"), stack("seconds"),
-                       stack("failed"), np.array([r["pixels"] for r in rows], np.int64))
+                       stack("failed"), np.array([r["pixels"] for r in rows], np.int64),
+                       stack("iou"), stack("dice"))
 
 
 def ods_ois(scores: Mapping[str, Any], *, weights: Mapping[str, Any] | None = None,

@@ -445,6 +445,22 @@ def test_image_scores_match_region_scores(items):
     assert {m: out[m][0] for m in ("covering", "pri", "vi")} == {
         m: expected[m] for m in ("covering", "pri", "vi")}
     assert out["pixels"] == expected["pixels"] == 2 * 24 * 28
+    assert np.isnan(out["iou"]).all(), "IoU is for one truth per image, not BSDS's several"
+
+
+def test_image_scores_give_iou_and_dice_of_a_mask_as_the_evaluate_page_does():
+    from segcore import segment
+
+    s = synthetic.make("blobs")
+    truth = s.truth.copy()
+    truth[:4] = 0  # unlabelled rows, left out
+    out = image_scores(s.image, [truth], "kmeans", [{"k": 2}, {"k": 3}], ignore=0)
+    for index, k in enumerate((2, 3)):
+        labels = segment(s.image, "kmeans", k=k).labels
+        expected = metrics.score(labels, truth, match="hungarian", ignore=0)
+        assert out["iou"][index] == expected["iou"] and out["dice"][index] == expected["dice"]
+    found = sweep_scores([Item("b", s.image, [truth], ignore=0)], "kmeans", [{"k": 2}])
+    assert found.iou[0, 0] == out["iou"][0] and found.at(0)["iou"] == out["iou"][0]
 
 
 # ---------------------------------------------------------------- the real folders
