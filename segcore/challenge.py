@@ -36,8 +36,11 @@ import numpy as np
 from PIL import Image
 
 from segcore import io as sio
-from segcore import metrics, synthetic
-from segcore.registry import Param, check_image, format_value, get_method, list_methods, segment
+from segcore import synthetic
+from segcore.registry import Param, check_image, format_value, get_method, list_methods
+# The grid of settings and the run of one of them live in segcore.sweep, the one home
+# of sweeps; `candidates` is re-exported here for the challenge's callers.
+from segcore.sweep import FIXED, candidates, measure, run
 
 __all__ = [
     "VERSION", "FORMAT", "MAX_PIXELS", "MIN_SIDE", "MAX_FILE_BYTES", "METRICS", "GENERATORS",
@@ -63,9 +66,8 @@ MAX_QUESTION, MAX_NAME, MAX_VALUE = 300, 80, 400
 #: The scores a goal can be set on (from :mod:`segcore.metrics`), with their names.
 METRICS = {"iou": "mean IoU", "dice": "mean Dice", "accuracy": "pixel accuracy",
            "boundary_f1": "boundary F1"}
-#: Parameters the sweep leaves at their defaults: randomness, iteration caps and
-#: tiling change how a method runs, not the answer a student would tune.
-SWEEP_FIXED = ("rng", "max_iter", "tile")
+#: Parameters the sweep leaves at their defaults (:data:`segcore.sweep.FIXED`).
+SWEEP_FIXED = FIXED
 
 _RNG = Param("rng", "int", 0, label="Variant", low=0, high=9999,
              help="The random seed: another number draws another image of the same kind.")
@@ -604,9 +606,7 @@ def score(ch: Challenge, labels: np.ndarray) -> float:
     if labels.shape != ch.truth.shape:
         raise ValueError(f"the result is {labels.shape[1::-1]} but the challenge image is "
                          f"{ch.truth.shape[1::-1]} (width, height)")
-    if ch.metric == "boundary_f1":
-        return metrics.boundary_f1(labels, ch.truth, ignore=ch.ignore)["f1"]
-    return metrics.score(labels, ch.truth, match="hungarian", ignore=ch.ignore)[ch.metric]
+    return measure(labels, ch.truth, metric=ch.metric, ignore=ch.ignore)[ch.metric]
 
 
 @dataclass(frozen=True)
@@ -654,61 +654,9 @@ def attempt(ch: Challenge, method: str, params: Mapping[str, Any] | None = None)
     """
     if method not in ch.methods:
         raise ValueError(f"this challenge allows {', '.join(ch.methods)}, not {_short(method)}")
-    resolved = get_method(method).resolve(dict(params or {}))
-    try:
-        labels = segment(ch.image, method, **resolved).labels
-    except Exception as err:  # a setting that cannot run is a result of the sweep, not a crash
-        return Trial(method, resolved, None, str(err) or type(err).__name__)
-    return Trial(method, resolved, score(ch, labels))
-
-
-def _values(p: Param, points: int) -> list:
-    if p.kind == "bool":
-        return [False, True]
-    if p.kind == "choice":
-        return list(p.choices)
-    if p.log:
-        grid = p.grid(points)
-    elif p.kind == "int" and p.high - p.low < 2 * points:
-        grid = list(range(int(p.low), int(p.high) + 1))
-    else:
-        step = p.slider_step()
-        grid = [round(round(v / step) * step, 10) for v in np.linspace(p.low, p.high, points)]
-        grid = [int(v) for v in grid] if p.kind == "int" else grid
-    return sorted(set(grid) | {p.default})
-
-
-def candidates(method: str, *, points: int = 9) -> list[dict]:
-    """The settings the sweep tries for ``method``: its defaults, then one parameter
-    at a time over ``points`` values of its range (every choice of a choice),
-    with the choice that makes a parameter matter set where it does (a manual
-    threshold's level with the algorithm ``manual``). Randomness, iteration caps
-    and tiling (:data:`SWEEP_FIXED`) stay at their defaults.
-
-    Examples
-    --------
-    >>> settings = candidates("threshold")
-    >>> settings[0]["algorithm"], {"algorithm": "manual", "level": 0.25} in [
-    ...     {k: s[k] for k in ("algorithm", "level")} for s in settings]
-    ('otsu', True)
-    """
-    spec = get_method(method)
-    base = spec.defaults()
-    out, seen = [], set()
-    for p in spec.params:
-        if p.name in SWEEP_FIXED:
-            continue
-        where = [{}] if p.when is None else [{p.when[0]: v} for v in p.when[1]]
-        for context in where:
-            for value in _values(p, points):
-                out.append({**base, **context, p.name: value})
-    result = []
-    for setting in [base, *out]:
-        key = tuple(sorted((k, repr(v)) for k, v in setting.items()))
-        if key not in seen:
-            seen.add(key)
-            result.append(setting)
-    return result
+    found = run(ch.image, method, get_method(method).resolve(dict(params or {})),
+                truth=ch.truth, ignore=ch.ignore, metric=ch.metric, keep_labels=False)
+    return Trial(method, found.params, found.score, found.error)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from PIL import Image
 
 from segcore import synthetic
 from segcore.cli import main
+from segcore.io import load_image
+from segcore.registry import segment
 from segcore.viz import to_uint8
 
 
@@ -102,3 +104,54 @@ def test_python_dash_m(image_file):
     bad = subprocess.run([sys.executable, "-m", "segcore", "run", "threshold", "nope.png"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.fixture
+def truth_file(tmp_path):
+    path = tmp_path / "truth.png"
+    Image.fromarray(((synthetic.blobs((48, 48)).truth == 2) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+def test_sweep_prints_a_table_with_the_best_marked(image_file, truth_file, capsys):
+    assert main(["sweep", "threshold", str(image_file), "--truth", str(truth_file),
+                 "--points", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "threshold: 5 settings" in out and "(algorithm=manual)" in out
+    lines = out.splitlines()
+    assert lines[1].split() == ["level", "iou", "dice", "regions", "seconds"]
+    best = [line for line in lines if line.endswith("<- best")]
+    assert len(best) == 1 and best[0].split()[0] == "0.5"
+    assert "automatic choices on the level axis:" in out and "  otsu " in out
+
+
+def test_sweep_json_with_given_values_and_errors(image_file, truth_file, capsys):
+    from segcore.sweep import measure
+
+    assert main(["sweep", "kmeans", str(image_file), "--param", "k=2,3", "--param", "space=gray",
+                 "--truth", str(truth_file), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["axes"] == {"k": [2, 3], "space": ["gray"]}
+    assert [o["params"]["k"] for o in found["outcomes"]] == [2, 3]
+    image = load_image(image_file)
+    truth = (np.asarray(Image.open(truth_file)) > 0) + 1
+    labels = segment(image, "kmeans", k=2, space="gray").labels
+    assert found["outcomes"][0]["scores"]["iou"] == measure(labels, truth)["iou"]
+    assert found["best"] == max(range(2), key=lambda i: found["outcomes"][i]["scores"]["iou"])
+    assert main(["sweep", "kmeans", str(image_file)]) == 0
+    assert "<- best" not in capsys.readouterr().out  # no truth, no best
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["sweep", "kmeans", "IMG", "--param", "colour"], "no parameter 'colour'"),
+    (["sweep", "kmeans", "IMG", "--param", "k=2,99"], "between 2 and 12, got '99'"),
+    (["sweep", "kmeans", "IMG", "--param", "k="], "gives no values"),
+    (["sweep", "threshold", "IMG", "--param", "level", "--param", "classes"],
+     "cannot be swept together"),
+    (["sweep", "kmeans", "IMG", "--truth", "missing.png"], "missing.png"),
+])
+def test_wrong_sweep_arguments_exit_2(argv, message, image_file, capsys):
+    argv = [str(image_file) if a == "IMG" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
