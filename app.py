@@ -26,7 +26,9 @@ LAB = [
     st.Page("pages/lab/image.py", title="Image", icon=":material/image:", default=True),
     st.Page("pages/lab/segment.py", title="Segment", icon=":material/auto_fix_high:"),
     st.Page("pages/lab/compare.py", title="Compare", icon=":material/view_module:"),
+    st.Page("pages/lab/tryall.py", title="Try all", icon=":material/grid_view:"),
     st.Page("pages/lab/evaluate.py", title="Evaluate", icon=":material/fact_check:"),
+    st.Page("pages/lab/datasets.py", title="Datasets", icon=":material/dataset:"),
 ]
 #: Lessons: one page each, in the order a course would take them.
 LEARN = [

@@ -50,7 +50,7 @@ from threadpoolctl import threadpool_limits
 
 import segcore
 from segcore import metrics
-from segcore.benchmark import MEASURES, SweepScores, sweep_scores
+from segcore.benchmark import MEASURES, PUBLISHED, SweepScores, sweep_scores
 from segcore.datasets import open_dataset
 
 from benchmarks.chart import GRID, INK, MUTED, OURS, PEER
@@ -72,17 +72,9 @@ GRIDS: dict[str, dict[str, tuple]] = {
     "chan_vese": {"mu": (0.1, 0.25, 0.5, 1.0)},
 }
 
-# Published BSDS500 region benchmark, TEST split (Arbelaez et al. 2011, TPAMI,
-# Table 2), as listed with their verification status in the data folder's README.
+# Published BSDS500 region benchmark, TEST split (segcore.benchmark.PUBLISHED says whence).
 # (method, Cov ODS, Cov OIS, Cov Best, PRI ODS, PRI OIS, VI ODS, VI OIS, status)
-REFERENCE = (
-    ("gPb-owt-ucm", 0.59, 0.65, 0.74, 0.83, 0.86, 1.69, 1.48, "verified"),
-    ("Mean Shift", 0.54, 0.58, 0.66, 0.79, 0.81, 1.85, 1.64, "verified (secondary source)"),
-    ("Felz-Hutt", 0.52, 0.57, 0.69, 0.80, 0.82, 2.21, 1.87, "recalled, NOT verified"),
-    ("Canny-owt-ucm", 0.49, 0.55, 0.66, 0.79, 0.83, 2.19, 1.89, "recalled, NOT verified"),
-    ("NCuts", 0.45, 0.53, 0.67, 0.78, 0.80, 2.23, 1.89, "recalled, NOT verified"),
-    ("Human", 0.72, 0.72, None, 0.88, 0.88, 1.17, 1.17, "recalled, NOT verified"),
-)
+REFERENCE = tuple((name, *row) for name, row in PUBLISHED.items())
 # The rows the issue asks to stand beside ours in the table and the chart.
 SHOWN = ("gPb-owt-ucm", "Mean Shift", "Felz-Hutt")
 LABELS = {"covering": "Covering ↑", "pri": "PRI ↑", "vi": "VI ↓"}

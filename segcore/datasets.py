@@ -65,6 +65,9 @@ __all__ = [
     "Item",
     "Dataset",
     "open_dataset",
+    "extract_zip",
+    "MAX_ZIP_FILES",
+    "MAX_ZIP_BYTES",
 ]
 
 #: The layouts :func:`open_dataset` recognises, in the order it tries them.
@@ -362,6 +365,83 @@ def open_dataset(path, *, split: str | None = None, layout: str | None = None,
 
 
 # ---------------------------------------------------------------- recognising and listing
+
+
+#: What :func:`extract_zip` unpacks at most: files, and bytes once uncompressed (a
+#: zip bomb declares little and inflates to a lot; the count is checked as it inflates).
+MAX_ZIP_FILES = 5000
+MAX_ZIP_BYTES = 1 << 30
+
+
+def extract_zip(data: bytes, folder) -> Path:
+    """Unpack a zip of a dataset (images and masks, or BSDS's ``.mat`` truths) into
+    ``folder`` safely, and return the dataset's root: ``folder``, or the one folder
+    everything in the zip sits in.
+
+    Only image files and ``.mat`` files are written, each under its path in the zip
+    with every part reduced to letters, digits, ``.``, ``-``, ``_`` and spaces; parts
+    that lead upwards or are hidden (``..``, ``.git``, ``__MACOSX``) are skipped, so
+    nothing is written outside ``folder``. At most :data:`MAX_ZIP_FILES` files and
+    :data:`MAX_ZIP_BYTES` bytes are unpacked.
+
+    Raises
+    ------
+    ValueError
+        Not a zip archive, more files or bytes than the limits, nothing usable in it.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> buf = io.BytesIO()
+    >>> with zipfile.ZipFile(buf, "w") as z:
+    ...     z.writestr("horses/images/a.png", b"png bytes"); z.writestr("../evil.png", b"x")
+    ...     z.writestr("__MACOSX/._a.png", b"x"); z.writestr("horses/notes.txt", b"x")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = extract_zip(buf.getvalue(), tmp)
+    ...     sorted(str(p.relative_to(tmp)) for p in Path(tmp).rglob("*") if p.is_file())
+    ['horses/images/a.png']
+    """
+    import zipfile
+
+    folder = Path(folder)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        raise ValueError("this is not a zip archive: pack the dataset's folders (images and "
+                         "masks) into one .zip file") from None
+    keep = set(_IMAGE_SUFFIXES) | {".mat"}
+    written, total = [], 0
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) > MAX_ZIP_FILES:
+            raise ValueError(f"the zip holds {len(members):,} files; at most "
+                             f"{MAX_ZIP_FILES:,} are unpacked")
+        for member in members:
+            parts = [p for p in re.split(r"[\\/]", member.filename) if p]
+            if (not parts or any(p in ("..", ".") or p.startswith(".") or p == "__MACOSX"
+                                 for p in parts)
+                    or Path(parts[-1]).suffix.lower() not in keep):
+                continue
+            safe = [re.sub(r"[^\w.\- ]", "_", p)[:120] for p in parts]
+            target = folder.joinpath(*safe)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(member) as src, open(target, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    total += len(chunk)
+                    if total > MAX_ZIP_BYTES:
+                        raise ValueError(f"the zip unpacks to more than {MAX_ZIP_BYTES >> 20:,} MB; "
+                                         "send a smaller part of the dataset")
+                    dst.write(chunk)
+            written.append(safe)
+    if not written:
+        raise ValueError("the zip holds no image: it should hold an image folder and a mask "
+                         "folder (or BSDS's images/ and groundTruth/)")
+    tops = {w[0] for w in written}
+    if len(tops) == 1 and all(len(w) > 1 for w in written):
+        top = folder / next(iter(tops))
+        if _recognise(top) is not None or _recognise(folder) is None:
+            return top
+    return folder
 
 
 def _recognise(root: Path) -> str | None:

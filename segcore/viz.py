@@ -31,6 +31,8 @@ __all__ = [
     "histogram_figure",
     "probability_figure",
     "confusion_figure",
+    "score_box_figure",
+    "sweep_figure",
     "ERROR_COLORS",
 ]
 
@@ -391,4 +393,92 @@ def confusion_figure(matrix: np.ndarray, classes=None, *, predicted=None,
                       margin=dict(l=10, r=10, t=10, b=10))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
+    return fig
+
+
+def score_box_figure(scores, *, measure: str, names=None) -> go.Figure:
+    """One box per method of its per-image scores over a dataset, every image a dot
+    (hover shows its name), the mean a dashed line: how spread a method's results are,
+    not only its average.
+
+    Parameters
+    ----------
+    scores : dict of str to sequence of float
+        Method label to its score on each image (NaN for none).
+    measure : str
+        The axis title, e.g. ``"Covering (higher is better)"``.
+    names : sequence of str, optional
+        The images' names, in the order of every score list.
+
+    Examples
+    --------
+    >>> fig = score_box_figure({"K-means": [0.5, 0.7], "SLIC": [0.6, 0.8]}, measure="IoU",
+    ...                        names=["a", "b"])
+    >>> [trace.name for trace in fig.data], list(fig.data[0].text)
+    (['K-means', 'SLIC'], ['a', 'b'])
+    """
+    fig = go.Figure()
+    palette = label_palette(len(scores) + 1)
+    for i, (method, values) in enumerate(scores.items()):
+        fig.add_box(y=list(values), name=method, boxpoints="all", jitter=0.4, pointpos=0,
+                    boxmean=True, text=list(names) if names is not None else None,
+                    hovertemplate="%{text}: %{y:.3f}<extra>" + method + "</extra>",
+                    marker=dict(color=hex_colour(palette[i + 1]), size=6),
+                    line=dict(color=hex_colour(palette[i + 1])))
+    fig.update_layout(yaxis_title=measure, showlegend=False, height=360,
+                      margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def sweep_figure(found, marks=(), *, log: bool = False) -> go.Figure:
+    """The scores of a try-all sweep against the swept parameter: IoU and Dice as
+    curves over one parameter (each automatic choice a dashed line where it lands,
+    named, with its IoU), or the headline score as a heat map over two.
+
+    Parameters
+    ----------
+    found : segcore.sweep.Sweep
+        Run with a truth (else there is nothing to draw).
+    marks : sequence of segcore.sweep.Mark
+        Where the method's automatic choices land on the (first) axis.
+    log : bool
+        A logarithmic parameter axis (for parameters the spec sweeps geometrically).
+
+    Examples
+    --------
+    >>> from segcore import synthetic, sweep
+    >>> s = synthetic.two_regions((24, 24))
+    >>> found = sweep.sweep(s.image, "threshold", {"level": [0.25, 0.5, 0.75]}, truth=s.truth)
+    >>> fig = sweep_figure(found, sweep.marks(s.image, "threshold", "level", truth=s.truth))
+    >>> [t.name for t in fig.data], fig.layout.shapes[0].line.dash
+    (['IoU', 'Dice'], 'dash')
+    """
+    names = list(found.axes)
+    fig = go.Figure()
+    if len(names) == 1:
+        x = list(found.axes[names[0]])
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in x)
+        for metric, colour in (("iou", "#0072b2"), ("dice", "#e69f00")):
+            fig.add_scatter(x=x if numeric else [str(v) for v in x],
+                            y=found.score_grid(metric).tolist(), name=metric.replace(
+                                "iou", "IoU").replace("dice", "Dice"), mode="lines+markers",
+                            line=dict(color=colour))
+        for k, mark in enumerate(m for m in marks if m.value is not None and numeric):
+            iou = f" {mark.scores['iou']:.2f}" if mark.scores else ""
+            fig.add_vline(x=mark.value, line=dict(dash="dash", color="#555", width=1))
+            fig.add_annotation(x=mark.value, y=1.02 + 0.07 * (k % 3), yref="paper",
+                               text=f"{mark.name}{iou}", showarrow=False, font=dict(size=11))
+        fig.update_xaxes(title=names[0], type="log" if log and numeric else None)
+        fig.update_yaxes(title="score", range=[0, 1.02])
+        fig.update_layout(legend=dict(orientation="h", y=-0.25))
+    else:
+        grid = found.score_grid()
+        fig.add_heatmap(z=grid.tolist(), x=[str(v) for v in found.axes[names[1]]],
+                        y=[str(v) for v in found.axes[names[0]]], zmin=0, zmax=1,
+                        colorscale="Viridis", colorbar=dict(title=found.metric or ""),
+                        hovertemplate=f"{names[0]} %{{y}}, {names[1]} %{{x}}: %{{z:.3f}}"
+                                      "<extra></extra>")
+        fig.update_xaxes(title=names[1], type="category")
+        fig.update_yaxes(title=names[0], type="category")
+    fig.update_layout(height=340, margin=dict(l=10, r=10, t=50, b=10))
     return fig

@@ -200,6 +200,11 @@ def _upload_dir() -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix="seglab-uploads-")
 
 
+def upload_folder() -> str:
+    """The server's private folder for uploaded files (gone when the server stops)."""
+    return _upload_dir().name
+
+
 def save_upload(data: bytes, suffix: str, companion: bytes | None = None,
                 companion_suffix: str = "") -> str:
     """Save an uploaded file (a checkpoint, with its card beside it under the same

@@ -515,3 +515,67 @@ def test_weizmann_horses():
             assert item.shape == (mask.height, mask.width)
         assert set(np.unique(item.truth)) == {1, 2}
         assert 0.04 < np.mean(item.truth == 2) < 0.45  # the README: 5 % to 43 % horse
+
+
+# ---------------------------------------------------------------- a dataset uploaded as a zip
+
+
+def _zip(entries: dict) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def _png_bytes(array) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    save_png(buf, array)
+    return buf.getvalue()
+
+
+def test_a_zipped_pairs_folder_opens_as_a_dataset(tmp_path):
+    from segcore.datasets import extract_zip
+
+    s = synthetic.make("blobs")
+    image = (s.image[:, :, 0] * 255).astype(np.uint8)
+    mask = np.where(s.truth == 2, 255, 0).astype(np.uint8)
+    data = _zip({"cells/images/a.png": _png_bytes(image), "cells/masks/a.png": _png_bytes(mask),
+                 "cells/images/b.png": _png_bytes(image[::-1]),
+                 "cells/masks/b.png": _png_bytes(mask[::-1]),
+                 "cells/../../outside.png": b"x", "cells/.hidden.png": b"x",
+                 "__MACOSX/cells/._a.png": b"x", "cells/readme.md": b"x"})
+    root = extract_zip(data, tmp_path)
+    assert root == tmp_path / "cells"
+    assert not (tmp_path.parent / "outside.png").exists()
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["cells/images/a.png", "cells/images/b.png", "cells/masks/a.png",
+                       "cells/masks/b.png"]
+    extract_zip(_zip({"/etc/abs.png": b"x", "a<b>:c.png": b"x"}), tmp_path / "other")
+    assert sorted(p.name for p in (tmp_path / "other").rglob("*.png")) == ["a_b__c.png", "abs.png"]
+    assert (tmp_path / "other" / "etc" / "abs.png").is_file(), "an absolute name stays inside"
+    ds = open_dataset(root)
+    assert ds.names == ("a", "b")
+    np.testing.assert_array_equal(ds["a"].truth, np.where(mask == 255, 2, 1))
+
+
+def test_a_zip_past_the_limits_or_not_a_zip_is_refused_in_words(tmp_path, monkeypatch):
+    from segcore import datasets
+
+    with pytest.raises(ValueError, match="not a zip archive"):
+        datasets.extract_zip(b"PK\x03\x04 broken", tmp_path)
+    with pytest.raises(ValueError, match="holds no image"):
+        datasets.extract_zip(_zip({"notes.txt": b"x"}), tmp_path)
+    monkeypatch.setattr(datasets, "MAX_ZIP_FILES", 3)
+    with pytest.raises(ValueError, match="holds 4 files; at most 3"):
+        datasets.extract_zip(_zip({f"{k}.png": b"x" for k in range(4)}), tmp_path)
+    monkeypatch.setattr(datasets, "MAX_ZIP_BYTES", 1 << 20)
+    bomb = _zip({"bomb.png": bytes(3 << 20)})  # 3 MB of zeros: a few kB zipped
+    assert len(bomb) < 50_000
+    with pytest.raises(ValueError, match="more than 1 MB"):
+        datasets.extract_zip(bomb, tmp_path / "b")
