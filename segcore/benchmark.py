@@ -80,9 +80,7 @@ def region_scores(seg, truths) -> dict:
     >>> region_scores(np.array([[1, 1, 1, 1]]), [truth, truth])
     {'covering': 0.5, 'pri': 0.3333..., 'vi': 1.0, 'pixels': 8}
     """
-    return {"covering": metrics.covering(seg, truths),
-            "pri": metrics.probabilistic_rand_index(seg, truths),
-            "vi": metrics.bsds_vi(seg, truths),
+    return {**metrics.bsds_measures(seg, truths),
             "pixels": int(sum(np.count_nonzero(t) for t in truths))}
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "ERROR_KINDS",
     "apply_mapping",
     "match_labels",
+    "bsds_measures",
     "binary_scores",
     "boundary_f1",
     "rand_index",
@@ -1067,6 +1068,35 @@ def bsds_vi(seg, truths) -> float:
         for k, t in enumerate(truths)
     ]
     return float(np.mean(totals))
+
+
+def bsds_measures(seg, truths) -> dict:
+    """:func:`covering`, :func:`probabilistic_rand_index` and :func:`bsds_vi` at once,
+    as a benchmark over a dataset needs them: where no pixel is unlabelled (``0``),
+    each truth's contingency table with `seg` is built once for all three instead of
+    three times (the three functions are what this equals, tested).
+
+    Examples
+    --------
+    >>> truth = np.array([[1, 1, 2, 2]])
+    >>> bsds_measures(np.array([[1, 1, 1, 1]]), [truth, truth])
+    {'covering': 0.5, 'pri': 0.3333..., 'vi': 1.0}
+    """
+    seg, truths = _check_truths(seg, truths)
+    if not seg.all() or not all(t.all() for t in truths):
+        return {"covering": covering(seg, truths), "pri": probabilistic_rand_index(seg, truths),
+                "vi": bsds_vi(seg, truths)}
+    covered, total, rand, vi = 0.0, 0, [], []
+    for truth in truths:
+        table = _contingency(truth, seg)
+        iou = table.n / (table.a_sizes[table.i] + table.b_sizes[table.j] - table.n)
+        best = np.zeros(table.a_classes.size)
+        np.maximum.at(best, table.i, iou)
+        covered += float(np.dot(table.a_sizes, best))
+        total += int(table.a_sizes.sum())
+        rand.append(_rand(table))  # symmetric in its two labellings
+        vi.append(sum(_conditional_entropies(table)))  # split + merge: symmetric too
+    return {"covering": covered / total, "pri": float(np.mean(rand)), "vi": float(np.mean(vi))}
 
 
 # --------------------------------------------------------------------------

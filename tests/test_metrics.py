@@ -605,3 +605,17 @@ def test_match_labels_undoes_a_renumbering_and_keeps_the_partition():
     zero = reference.copy()
     zero[:5] = 0
     assert (metrics.match_labels(zero, reference)[:5] == 0).all()
+
+
+@pytest.mark.parametrize("zeros", [False, True])
+def test_bsds_measures_at_once_equal_the_three_functions(zeros):
+    rng = np.random.default_rng(11)
+    seg = rng.integers(1, 9, (40, 50))
+    truths = [rng.integers(1, 5, (40, 50)), np.repeat(rng.integers(1, 4, (40, 1)), 50, axis=1)]
+    if zeros:
+        truths[0][:5] = 0
+    together = metrics.bsds_measures(seg, truths)
+    assert together["covering"] == pytest.approx(metrics.covering(seg, truths), abs=1e-12)
+    assert together["pri"] == pytest.approx(metrics.probabilistic_rand_index(seg, truths),
+                                            abs=1e-12)
+    assert together["vi"] == pytest.approx(metrics.bsds_vi(seg, truths), abs=1e-12)
