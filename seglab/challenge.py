@@ -13,7 +13,7 @@ import streamlit as st
 from segcore import challenge as sc
 from segcore import io as sio
 from seglab import cache
-from seglab.state import CurrentImage, set_current
+from seglab.state import CurrentImage, clean_name, set_current, shown
 
 #: Session keys: the opened challenge, where it came from, the last link read, tries.
 OPENED, FROM, LINK, TRIES = "challenge.opened", "challenge.from", "challenge.link", "challenge.tries"
@@ -116,14 +116,15 @@ def _apply_file(key: str) -> None:
     st.session_state.pop(key + ".error", None)
     if upload is None:
         return
+    name = shown(clean_name(upload.name))
     try:
         ch = sc.from_bytes(upload.getvalue())
     except ValueError as err:
         st.session_state[key + ".error"] = (
-            f"{upload.name} could not be opened as a challenge: {err}. Your image and "
+            f"{name} could not be opened as a challenge: {err}. Your image and "
             "settings are kept; ask your teacher for the file again.")
         return
-    open_challenge(ch, source=f"the file {upload.name}")
+    open_challenge(ch, source=f"the file {name}")
 
 
 def file_uploader(*, key: str, label: str = "Challenge file (.json) from your teacher") -> None:

@@ -10,7 +10,7 @@ from segcore import challenge as sc
 from segcore import synthetic, viz
 from seglab import cache, lesson, widgets
 from seglab import challenge as glue
-from seglab.state import current, options_key, persistent
+from seglab.state import current, options_key, persistent, shown
 
 st.title("Class challenge")
 st.markdown(
@@ -56,9 +56,9 @@ def take() -> None:
         st.info("You have not opened a challenge yet, so here is an example to try. Teachers: "
                 "make your own in the **Make a challenge** tab.", icon=":material/lightbulb:")
         ch = glue.example()
-    st.subheader(ch.question or ch.task)
+    st.subheader(shown(ch.question or ch.task))  # a teacher's text: shown as typed
     if ch.question:
-        st.markdown(f"**Goal.** {ch.task}")
+        st.markdown(f"**Goal.** {shown(ch.task)}")
     h, w = ch.truth.shape
     where = f" Opened from {glue.opened_from()}." if glue.opened() is ch else ""
     how = ("of region borders within 2 pixels of the truth's" if ch.metric == "boundary_f1"
@@ -274,7 +274,8 @@ def make() -> None:
 def check(ch) -> None:
     st.markdown("#### 3. Check it")
     h, w = ch.truth.shape
-    st.markdown(f"**{ch.question}** — {ch.task}" if ch.question else f"**{ch.task}**")
+    st.markdown(f"**{shown(ch.question)}** — {shown(ch.task)}" if ch.question
+                else f"**{shown(ch.task)}**")
     image_col, truth_col = st.columns(2)
     show(ch.image, f"What students see ({w} × {h} pixels)", image_col)
     show(viz.overlay(ch.image, ch.truth.clip(0), alpha=0.6),
