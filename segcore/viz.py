@@ -432,8 +432,8 @@ def score_box_figure(scores, *, measure: str, names=None) -> go.Figure:
 
 def sweep_figure(found, marks=(), *, log: bool = False) -> go.Figure:
     """The scores of a try-all sweep against the swept parameter: IoU and Dice as
-    curves over one parameter (each automatic choice a dashed line where it lands,
-    named, with its IoU), or the headline score as a heat map over two.
+    curves over one parameter (each automatic choice a dashed line where it lands and
+    a diamond at its IoU, named on hover), or the headline score as a heat map over two.
 
     Parameters
     ----------
@@ -451,7 +451,7 @@ def sweep_figure(found, marks=(), *, log: bool = False) -> go.Figure:
     >>> found = sweep.sweep(s.image, "threshold", {"level": [0.25, 0.5, 0.75]}, truth=s.truth)
     >>> fig = sweep_figure(found, sweep.marks(s.image, "threshold", "level", truth=s.truth))
     >>> [t.name for t in fig.data], fig.layout.shapes[0].line.dash
-    (['IoU', 'Dice'], 'dash')
+    (['IoU', 'Dice', 'automatic choices'], 'dash')
     """
     names = list(found.axes)
     fig = go.Figure()
@@ -463,11 +463,16 @@ def sweep_figure(found, marks=(), *, log: bool = False) -> go.Figure:
                             y=found.score_grid(metric).tolist(), name=metric.replace(
                                 "iou", "IoU").replace("dice", "Dice"), mode="lines+markers",
                             line=dict(color=colour))
-        for k, mark in enumerate(m for m in marks if m.value is not None and numeric):
-            iou = f" {mark.scores['iou']:.2f}" if mark.scores else ""
-            fig.add_vline(x=mark.value, line=dict(dash="dash", color="#555", width=1))
-            fig.add_annotation(x=mark.value, y=1.02 + 0.07 * (k % 3), yref="paper",
-                               text=f"{mark.name}{iou}", showarrow=False, font=dict(size=11))
+        shown = [m for m in marks if m.value is not None and numeric]
+        for mark in shown:
+            fig.add_vline(x=mark.value, line=dict(dash="dash", color="#999", width=1))
+        if shown:  # automatic choices often land close together: named on hover
+            fig.add_scatter(x=[m.value for m in shown],
+                            y=[m.scores["iou"] if m.scores else 0.0 for m in shown],
+                            mode="markers", name="automatic choices",
+                            marker=dict(symbol="diamond", size=10, color="#d55e00"),
+                            text=[m.name for m in shown],
+                            hovertemplate="%{text}: %{x:.3g}, IoU %{y:.3f}<extra></extra>")
         fig.update_xaxes(title=names[0], type="log" if log and numeric else None)
         fig.update_yaxes(title="score", range=[0, 1.02])
         fig.update_layout(legend=dict(orientation="h", y=-0.25))

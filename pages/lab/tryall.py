@@ -50,6 +50,10 @@ with right:
     if found.metric is not None:
         st.plotly_chart(viz.sweep_figure(found, marks, log=spec.param(axes[0]).log),
                         key="tryall.curve")
+        landed = [m for m in marks if m.value is not None and m.scores]
+        if landed:
+            st.caption("Automatic choices (diamonds): " + "; ".join(
+                f"{m.name} at {m.value:.3g}, IoU {m.scores['iou']:.3f}" for m in landed) + ".")
         best = found.best
         if best is not None:
             chosen = ", ".join(f"{n} {best.params[n]}" for n in found.axes)
@@ -73,6 +77,7 @@ for i, outcome in enumerate(found.outcomes):
                                              show_boundaries=outcome.n_regions > 12), side=280),
                  width="stretch")
         score = f" · IoU {outcome.score:.3f}" if outcome.score is not None else ""
-        st.caption(f"{outcome.n_regions} regions · {outcome.seconds:.2f} s{score}")
+        regions = f"{outcome.n_regions} region{'s' if outcome.n_regions != 1 else ''}"
+        st.caption(f"{regions} · {outcome.seconds:.2f} s{score}")
         st.button("Use these settings", key=f"tryall.use.{i}", on_click=tryall.adopt,
                   args=(spec.name, outcome.params))
