@@ -21,6 +21,7 @@ KNOWN_ANSWER = {
     "felzenszwalb": dict(min_size=50),
     "slic": dict(n_segments=2),
     "spectral": dict(k=2, n_segments=50),
+    "merge": dict(),
     "edges": dict(close_gaps=0),
 }
 NO_KNOWN_ANSWER = {

@@ -15,4 +15,4 @@ registering every method stays quick.
 """
 
 #: Families shown first, in this order; modules not named here follow alphabetically.
-ORDER = ("threshold", "clustering", "watershed", "regions", "graph", "edges", "unet")
+ORDER = ("threshold", "clustering", "watershed", "regions", "graph", "merge", "edges", "unet")
