@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import inspect
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,9 +219,11 @@ class Param:
         """Coerce ``value`` to this parameter's kind and check its range.
 
         Strings are accepted (the CLI passes ``--set k=4``). Raises ``ValueError``
-        naming what is valid.
+        naming what is valid, whatever arrives (``None``, text, an array, NaN, a
+        number too large for a float).
         """
         name = self.name
+        shown = _shown(value)
         if self.kind == "bool":
             if isinstance(value, str):
                 low = value.strip().lower()
@@ -228,41 +231,75 @@ class Param:
                     return True
                 if low in ("0", "false", "no", "off"):
                     return False
-                raise ValueError(f"parameter {name!r} must be true or false, got {value!r}")
-            if isinstance(value, (bool, np.bool_)) or value in (0, 1):
+            elif isinstance(value, (bool, np.bool_)):
                 return bool(value)
-            raise ValueError(f"parameter {name!r} must be true or false, got {value!r}")
+            elif isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+                return bool(value)
+            raise ValueError(f"parameter {name!r} must be true or false, got {shown}")
         if self.kind == "choice":
-            if value in self.choices:
-                return value
-            text = str(value)
-            for c in self.choices:
-                if str(c) == text:
-                    return c
-            if self.file is not None and Path(text).expanduser().is_file():
-                return text
+            if not isinstance(value, (bool, np.bool_, np.ndarray)):
+                for c in self.choices:
+                    try:
+                        if value == c:
+                            return c
+                    except Exception:  # an object that cannot be compared is no choice
+                        break
+            try:
+                text = str(value)
+            except Exception:  # str() of an int past 4300 digits refuses
+                text = None
+            if text is not None and not isinstance(value, (bool, np.bool_, np.ndarray)):
+                for c in self.choices:
+                    if str(c) == text:
+                        return c
+                if self.file is not None and isinstance(value, (str, os.PathLike)) \
+                        and _is_file(text):
+                    return text
             extra = " or the path of an existing file" if self.file is not None else ""
             raise ValueError(
                 f"parameter {name!r} must be one of {', '.join(map(str, self.choices))}{extra}; "
-                f"got {value!r}"
+                f"got {shown}"
             )
         # numeric
+        lo, hi = _fmt(self.low), _fmt(self.high)
         try:
-            if isinstance(value, (bool, np.bool_)):
+            if isinstance(value, (bool, np.bool_, bytes, bytearray)) or (
+                    isinstance(value, np.ndarray) and value.ndim > 0):
                 raise TypeError
             number = float(value)
+        except OverflowError:  # a whole number too large for a float
+            raise ValueError(f"parameter {name!r} must be between {lo} and {hi}, "
+                             f"got {shown}") from None
         except (TypeError, ValueError):
-            raise ValueError(f"parameter {name!r} must be a number, got {value!r}") from None
+            raise ValueError(f"parameter {name!r} must be a number, got {shown}") from None
         if not math.isfinite(number):
-            raise ValueError(f"parameter {name!r} must be a finite number, got {value!r}")
+            raise ValueError(f"parameter {name!r} must be a finite number, got {shown}")
         if self.kind == "int":
             if number != int(number):
-                raise ValueError(f"parameter {name!r} must be a whole number, got {value!r}")
+                raise ValueError(f"parameter {name!r} must be a whole number, got {shown}")
             number = int(number)
         if not (self.low <= number <= self.high):
-            lo, hi = _fmt(self.low), _fmt(self.high)
-            raise ValueError(f"parameter {name!r} must be between {lo} and {hi}, got {value!r}")
+            raise ValueError(f"parameter {name!r} must be between {lo} and {hi}, got {shown}")
         return number
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` for a message, cut to ``limit`` characters (whatever a user typed
+    can be long, and an int past 4300 digits has no repr at all)."""
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"a {type(value).__name__} that cannot be shown"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names an existing file; ``False`` for anything that cannot be a
+    path here (too long, an unknown ``~user``, a NUL byte)."""
+    try:
+        return Path(text).expanduser().is_file()
+    except (OSError, RuntimeError, ValueError):
+        return False
 
 
 def format_value(value: Any) -> str:
@@ -527,13 +564,25 @@ def check_image(image: Any) -> np.ndarray:
     ...
     ValueError: image must be float with values in [0, 1], got uint8; use segcore.load_image to convert
     """
-    arr = np.asarray(image)
+    try:
+        arr = np.asarray(image)
+    except (TypeError, ValueError):  # ragged nested lists and the like
+        raise ValueError(f"image must be an array of shape (H, W) or (H, W, C), got "
+                         f"{type(image).__name__} that is not one") from None
     if arr.ndim == 2:
         arr = arr[:, :, None]
     if arr.ndim != 3 or arr.shape[2] not in (1, 3):
         raise ValueError(f"image must have shape (H, W), (H, W, 1) or (H, W, 3), got {arr.shape}")
     if arr.shape[0] < 2 or arr.shape[1] < 2:
-        raise ValueError(f"image must be at least 2x2 pixels, got {arr.shape[0]}x{arr.shape[1]}")
+        h, w = arr.shape[:2]
+        if h < 2 and w < 2:
+            size = f"{h}x{w} pixels"
+        elif h < 2:
+            size = f"{h} pixel{'' if h == 1 else 's'} tall ({w} wide)"
+        else:
+            size = f"{w} pixel{'' if w == 1 else 's'} wide ({h} tall)"
+        raise ValueError(f"the image is {size}; segmenting needs at least 2x2 pixels, "
+                         "so use a larger image")
     if not np.issubdtype(arr.dtype, np.floating):
         raise ValueError(
             f"image must be float with values in [0, 1], got {arr.dtype}; "
@@ -545,7 +594,11 @@ def check_image(image: Any) -> np.ndarray:
     ends = np.array(_parallel.run(lambda rows: (flat[rows].min(), flat[rows].max()), flat.size))
     low, high = float(ends[:, 0].min()), float(ends[:, 1].max())
     if not (np.isfinite(low) and np.isfinite(high)):
-        raise ValueError("image contains NaN or infinite values")
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        raise ValueError(
+            f"the image contains NaN (not-a-number) or infinite values at {bad:,} of its "
+            f"{arr.size:,} values; an image needs numbers in [0, 1] everywhere "
+            "(segcore.load_image refuses such files with a message)")
     if low < 0 or high > 1:
         raise ValueError(
             f"image values must lie in [0, 1], got [{low:g}, {high:g}]; "
@@ -558,39 +611,93 @@ def as_markers(seeds: Any, shape: tuple[int, int]) -> np.ndarray:
     """Turn seeds into an ``int32 (H, W)`` marker image (``0`` = no seed).
 
     ``seeds`` is either a marker image of that shape or a sequence of
-    ``(row, col, label)`` with ``label >= 1``.
+    ``(row, col, label)`` whole numbers with ``label`` from 1 to
+    :data:`MAX_SEED_LABEL`; where two seeds share a pixel the later one wins.
+    Anything else raises ``ValueError`` saying what a seed must be.
 
     Examples
     --------
     >>> as_markers([(0, 1, 2)], (2, 3))
     array([[0, 2, 0],
            [0, 0, 0]], dtype=int32)
+    >>> as_markers([(0, 1.5, 2)], (2, 3))
+    Traceback (most recent call last):
+    ...
+    ValueError: each seed must be three whole numbers (row, col, label), got (0, 1.5, 2)
     """
     h, w = shape
     if isinstance(seeds, np.ndarray) and seeds.ndim == 2:
         if seeds.shape != (h, w):
-            raise ValueError(f"seed marker image must have shape {(h, w)}, got {seeds.shape}")
-        if not np.issubdtype(seeds.dtype, np.integer) and not np.all(seeds == np.round(seeds)):
-            raise ValueError("seed marker image must hold whole-number labels")
-        if seeds.min() < 0:
+            points = " (seed points go in a list of (row, col, label))" if seeds.shape[1] == 3 else ""
+            raise ValueError(f"seed marker image must have shape {(h, w)}, got "
+                             f"{seeds.shape}{points}")
+        if seeds.dtype.kind not in "biuf":
+            raise ValueError(f"seed marker image must hold whole-number labels, got {seeds.dtype}")
+        if seeds.dtype.kind == "f":
+            finite = np.isfinite(seeds)
+            if not finite.all() or not np.all(seeds == np.round(seeds)):
+                raise ValueError("seed marker image must hold whole-number labels")
+        if seeds.size and seeds.min() < 0:
             raise ValueError("seed labels must be >= 1 (0 means no seed)")
+        if seeds.size and seeds.max() > MAX_SEED_LABEL:
+            raise ValueError(f"seed labels must be at most {MAX_SEED_LABEL:,}, got "
+                             f"{_shown(seeds.max().item())}")
         return seeds.astype(np.int32)
     markers = np.zeros((h, w), np.int32)
-    try:
-        items = list(seeds)
-    except TypeError:
-        raise ValueError("seeds must be a list of (row, col, label) or an (H, W) marker image") from None
-    for item in items:
+    if isinstance(seeds, (str, bytes, bytearray, dict)):
+        items = None
+    else:
         try:
-            r, c, lab = (int(v) for v in item)
-        except (TypeError, ValueError):
-            raise ValueError(f"each seed must be (row, col, label), got {item!r}") from None
+            items = list(seeds)
+        except TypeError:
+            items = None
+    if items is None:
+        raise ValueError("seeds must be a list of (row, col, label) or an (H, W) marker image, "
+                         f"got {_shown(seeds)}")
+    for item in items:
+        point = _seed_point(item)
+        if point is None:
+            raise ValueError("each seed must be three whole numbers (row, col, label), "
+                             f"got {_shown(item)}")
+        r, c, lab = point
         if not (0 <= r < h and 0 <= c < w):
-            raise ValueError(f"seed ({r}, {c}) lies outside the {h}x{w} image")
+            raise ValueError(f"seed ({r}, {c}) lies outside the {h}x{w} image: rows go from 0 "
+                             f"to {h - 1}, columns from 0 to {w - 1}")
         if lab < 1:
             raise ValueError(f"seed labels must be >= 1 (0 means no seed), got {lab}")
+        if lab > MAX_SEED_LABEL:
+            raise ValueError(f"seed labels must be at most {MAX_SEED_LABEL:,}, got {_shown(lab)}")
         markers[r, c] = lab
     return markers
+
+
+#: The highest seed label a marker image can hold (``int32``).
+MAX_SEED_LABEL = 2**31 - 1
+
+
+def _seed_point(item: Any) -> tuple[int, int, int] | None:
+    """``(row, col, label)`` as Python ints, or ``None`` where ``item`` is not three
+    whole numbers (text, ``None``, NaN, 1.5, a pair, a bool)."""
+    if isinstance(item, (str, bytes, bytearray, dict)):
+        return None
+    try:
+        values = list(item)
+    except TypeError:
+        return None
+    if len(values) != 3:
+        return None
+    out = []
+    for v in values:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(
+                v, (int, float, np.integer, np.floating)):
+            return None
+        if isinstance(v, (int, np.integer)):
+            out.append(int(v))
+            continue
+        if not math.isfinite(v) or v != round(v):
+            return None
+        out.append(int(v))
+    return out[0], out[1], out[2]
 
 
 def scale_seeds(seeds, from_shape: tuple[int, int], to_shape: tuple[int, int]) -> list[tuple[int, int, int]]:

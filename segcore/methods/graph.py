@@ -113,18 +113,37 @@ def spectral(image, *, k, n_segments, compactness, similarity_sigma, space, rng)
     >>> spectral(img, k=2, n_segments=50).n_regions
     2
     """
+    h, w = image.shape[:2]
+    if h * w < k:
+        raise ValueError(f"the image has {h * w} pixels, fewer than k={k} segments; lower k")
     superpixels = _slic(image, space, n_segments, compactness, 0.0)
     n = int(superpixels.max())
+    notes = []
+    asked = n_segments
+    # SLIC makes fewer superpixels than asked where colour leads (low compactness) on a
+    # small image; the graph needs more nodes than parts, so ask for more.
+    while n <= k and asked < h * w:
+        asked = min(2 * asked, h * w)
+        superpixels = _slic(image, space, asked, compactness, 0.0)
+        n = int(superpixels.max())
+    if asked != n_segments:
+        notes.append(f"SLIC made too few superpixels for k={k} from n_segments={n_segments}, "
+                     f"so {asked} were asked for ({n} made).")
     if n < k:
-        raise ValueError(f"only {n} superpixels were made, fewer than k={k}; raise n_segments")
-    means = region_means(to_space(image, space), superpixels)
-    affinity = region_affinity(means, region_edges(superpixels), similarity_sigma)
-    from sklearn.cluster import SpectralClustering  # scikit-learn loads when needed
+        raise ValueError(f"only {n} superpixels could be made, fewer than k={k}; lower k "
+                         "or raise compactness")
+    if n == k:  # k parts of a k-node graph: each node is one
+        clusters = np.arange(n)
+    else:
+        means = region_means(to_space(image, space), superpixels)
+        affinity = region_affinity(means, region_edges(superpixels), similarity_sigma)
+        from sklearn.cluster import SpectralClustering  # scikit-learn loads when needed
 
-    clusters = SpectralClustering(k, affinity="precomputed", random_state=rng,
-                                  assign_labels="kmeans").fit_predict(affinity)
+        clusters = SpectralClustering(k, affinity="precomputed", random_state=rng,
+                                      assign_labels="kmeans").fit_predict(affinity)
     labels, _ = relabel_by_intensity(clusters[superpixels - 1] + 1, image)
-    return Segmentation(labels=labels, extras={"superpixels": superpixels, "n_superpixels": n})
+    return Segmentation(labels=labels, extras={"superpixels": superpixels, "n_superpixels": n},
+                        notes=tuple(notes))
 
 
 def region_edges(regions: np.ndarray) -> np.ndarray:

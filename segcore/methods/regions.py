@@ -8,7 +8,7 @@ import numpy as np
 from skimage import measure
 
 from segcore.color import relabel_by_intensity, to_gray
-from segcore.methods.threshold import global_threshold
+from segcore.methods.threshold import _flat, global_threshold
 from segcore.registry import Param, Segmentation, register
 
 
@@ -69,6 +69,10 @@ WALKER_SHARP_BETA = 1000.0
 WALKER_SHARP_TOL = 1e-5
 #: Conjugate-gradient steps at most per label (each one V-cycle of the multigrid).
 WALKER_MAXITER = 30
+#: The highest seed label the random walker takes: its result holds a probability map
+#: for every label up to the highest (64 of them take 256 MB at 1 MP), and each label
+#: but one costs a solve.
+WALKER_MAX_LABEL = 64
 
 
 def walker_system(gray: np.ndarray, seeds: np.ndarray, beta: float):
@@ -277,12 +281,21 @@ def random_walker(image, *, seeds, beta, margin, progress=None):
     gray = to_gray(image).astype(np.float64)
     extras = {}
     if seeds is None:
+        if _flat(gray):
+            raise ValueError("the image is flat (one gray value everywhere), so there are no "
+                             "dark and bright pixels to seed the walkers; place seeds, or use "
+                             "an image with some contrast")
         t = global_threshold(gray, "otsu")
         seeds = np.zeros(gray.shape, np.int32)
         seeds[gray <= t - margin * (t - gray.min())] = 1
         seeds[gray > t + margin * (gray.max() - t)] = 2
         extras["threshold"] = float(t)
     ids = np.unique(seeds[seeds > 0])
+    if ids.size and ids[-1] > WALKER_MAX_LABEL:
+        raise ValueError(
+            f"the random walker's seed labels go from 1 to {WALKER_MAX_LABEL} (it keeps a "
+            f"probability for every label up to the highest), got label {ids[-1]}: "
+            "number the labels 1, 2, 3, ...")
     extras["seeds"] = seeds
     notes = []
     if ids.size == 1:  # one label: every pixel reachable gets it

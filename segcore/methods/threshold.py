@@ -42,15 +42,39 @@ def global_threshold(gray: np.ndarray, algorithm: str) -> float:
     """
     if _flat(gray):
         raise ValueError("the image is flat (one gray value): there is nothing to threshold")
-    if algorithm == "minimum":
-        try:
-            return float(filters.threshold_minimum(gray))
-        except RuntimeError:
-            raise ValueError(
-                "the 'minimum' algorithm needs a histogram with two peaks, and this image's "
-                "histogram does not have two even after smoothing; try 'otsu' or 'triangle'"
-            ) from None
-    return float(GLOBAL[algorithm](gray))
+    try:
+        if algorithm == "minimum":
+            try:
+                return float(filters.threshold_minimum(gray))
+            except RuntimeError:
+                raise ValueError(
+                    "the 'minimum' algorithm needs a histogram with two peaks, and this "
+                    "image's histogram does not have two even after smoothing; try 'otsu' or "
+                    "'triangle'"
+                ) from None
+        return float(GLOBAL[algorithm](gray))
+    except ValueError:
+        if not _too_close_for_bins(gray):
+            raise
+    # The gray values lie too close together for a histogram of 256 bins in their
+    # precision (a few float32 steps apart): find the threshold on a stretched copy.
+    stretched, low, span = _stretch(gray)
+    return low + span * global_threshold(stretched, algorithm)
+
+
+def _too_close_for_bins(gray: np.ndarray, bins: int = 256) -> bool:
+    """Whether numpy cannot make ``bins`` histogram bins between the smallest and the
+    largest value in ``gray``'s own precision (it refuses with "Too many bins")."""
+    low, high = gray.min(), gray.max()
+    edges = np.linspace(low, high, bins + 1, dtype=np.result_type(low, high, gray))
+    return bool(np.any(edges[:-1] >= edges[1:]))
+
+
+def _stretch(gray: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """``gray`` mapped onto ``[0, 1]`` in double precision, with its low end and span:
+    a value ``v`` of the copy is ``low + span * v`` in ``gray``."""
+    low, high = float(gray.min()), float(gray.max())
+    return (gray.astype(np.float64) - low) / (high - low), low, high - low
 
 
 def _threshold_notes(thresholds: list[float], algorithm: str, local: bool) -> tuple[str, ...]:
@@ -121,8 +145,17 @@ def threshold(image, *, algorithm, level, classes, window_size, std_weight, offs
         try:  # scikit-image finds too few gray values itself (np.unique would sort them all)
             cuts = filters.threshold_multiotsu(gray, classes=classes)
         except ValueError:
-            raise ValueError(f"the image has fewer than {classes} gray values, so it cannot be "
-                             f"split into {classes} classes; lower 'classes'") from None
+            if _flat(gray) or not _too_close_for_bins(gray):
+                raise ValueError(f"the image has fewer than {classes} gray values, so it "
+                                 f"cannot be split into {classes} classes; lower 'classes'"
+                                 ) from None
+            stretched, low, span = _stretch(gray)  # values a few float32 steps apart
+            try:
+                cuts = low + span * filters.threshold_multiotsu(stretched, classes=classes)
+            except ValueError:
+                raise ValueError(f"the image has fewer than {classes} gray values, so it "
+                                 f"cannot be split into {classes} classes; lower 'classes'"
+                                 ) from None
         labels = np.digitize(gray, cuts).astype(np.int32)
         labels += 1
         extras["thresholds"] = [float(t) for t in cuts]

@@ -9,7 +9,7 @@ from skimage import filters, measure, morphology, segmentation
 from segcore import _memo
 from segcore.color import to_gray
 from segcore.methods._params import blur_param
-from segcore.methods.threshold import global_threshold
+from segcore.methods.threshold import _flat, global_threshold
 from segcore.registry import Param, Segmentation, register
 
 MARKERS = ("distance", "h-minima", "low-gradient")
@@ -113,6 +113,10 @@ def watershed(image, *, seeds, auto_markers, h, sigma, regularity, watershed_lin
     [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
     """
     gray = to_gray(image)
+    if seeds is None and _flat(gray):
+        raise ValueError("the image is flat (one gray value everywhere), so there are no "
+                         "edges to place markers by; add seeds, or use an image with some "
+                         "contrast")
     if seeds is not None:
         marker_img, elevation = seeds, _relief(gray, sigma)[1]
     elif auto_markers == "distance":
@@ -122,10 +126,21 @@ def watershed(image, *, seeds, auto_markers, h, sigma, regularity, watershed_lin
     else:
         smooth, elevation = _relief(gray, sigma)
         marker_img = find_markers(smooth, elevation, auto_markers, h=h)
+    notes = []
     if not marker_img.any():
-        raise ValueError("no markers were found; lower 'h' or add seeds")
+        if float(elevation.min()) == float(elevation.max()):
+            raise ValueError("the image is flat after the blur (no edges anywhere), so there "
+                             "is nothing to flood between; add seeds, or use an image with "
+                             "some contrast")
+        # Gradient minima shallower than h everywhere, or no pixel as flat as h asks: the
+        # lowest pixels of the relief start the flood, and the note says what to change.
+        marker_img = measure.label(elevation == elevation.min()).astype(np.int32)
+        change = "raise" if auto_markers == "low-gradient" else "lower"
+        notes.append(f"No markers were found with h = {h:g}, so the flood started from the "
+                     f"relief's lowest pixels; {change} 'h' or add seeds for more regions.")
     labels = segmentation.watershed(elevation, marker_img, compactness=regularity,
                                     watershed_line=watershed_line)
     # Counting marker labels with bincount, not np.unique: no sort of every pixel.
     n_markers = int(np.count_nonzero(np.bincount(marker_img.ravel())[1:]))
-    return Segmentation(labels=labels, extras={"markers": marker_img, "n_markers": n_markers})
+    return Segmentation(labels=labels, extras={"markers": marker_img, "n_markers": n_markers},
+                        notes=tuple(notes))
