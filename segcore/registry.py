@@ -628,7 +628,8 @@ def as_markers(seeds: Any, shape: tuple[int, int]) -> np.ndarray:
     h, w = shape
     if isinstance(seeds, np.ndarray) and seeds.ndim == 2:
         if seeds.shape != (h, w):
-            points = " (seed points go in a list of (row, col, label))" if seeds.shape[1] == 3 else ""
+            points = (" (seed points go in a list of (row, col, label))"
+                      if seeds.shape[1] == 3 else "")
             raise ValueError(f"seed marker image must have shape {(h, w)}, got "
                              f"{seeds.shape}{points}")
         if seeds.dtype.kind not in "biuf":

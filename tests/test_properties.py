@@ -231,8 +231,8 @@ def in_range(p: segcore.Param) -> st.SearchStrategy:
         return st.one_of(values, values.map(np.int64), values.map(str), values.map(float))
     if p.kind == "float":
         values = st.floats(p.low, p.high, allow_nan=False, allow_infinity=False)
-        return st.one_of(values, values.map(np.float32).filter(lambda v: p.low <= float(v) <= p.high),
-                         values.map(repr))
+        single = values.map(np.float32).filter(lambda v: p.low <= float(v) <= p.high)
+        return st.one_of(values, single, values.map(repr))
     if p.kind == "bool":
         return st.one_of(st.booleans(), st.sampled_from(["true", "false", "yes", "off", 0, 1]))
     return st.one_of(st.sampled_from(p.choices), st.sampled_from(p.choices).map(str))
