@@ -189,6 +189,29 @@ def test_load_mask_on_a_cut_palette_png_raises_image_error():
         load_mask(CUT_PALETTE_PNG)
 
 
+def _flipped_png() -> bytes:
+    """A 64x64 PNG with one byte of its pixel data flipped: Pillow refuses to decode it
+    ("broken data stream")."""
+    rgb = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    data = bytearray(_encode(rgb, "PNG"))
+    data[len(data) // 2] ^= 0xFF
+    return bytes(data)
+
+
+@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
+                   reason="segcore.io._decode reads the EXIF orientation before "
+                   "loading; for a PNG, Pillow's getexif() loads the pixels, _orientation "
+                   "swallows the decoding error, and the later img.load() does nothing, so "
+                   "a PNG whose pixel data is damaged loads with wrong pixels and no note")
+def test_a_png_whose_pixel_data_is_damaged_is_refused():
+    data = _flipped_png()
+    with pytest.raises(OSError):  # Pillow itself refuses it
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+    with pytest.raises(ImageError):
+        load_image(data)
+
+
 @FAST
 @given(data=any_bytes, zero=st.sampled_from(["class", "ignore"]))
 @example(data=REAL["png-mask"], zero="class")
