@@ -451,8 +451,11 @@ def load_mask(source: Any, *, shape: tuple[int, int] | None = None, zero: str = 
     data, _, _ = _read_source(source)
     values, info = load_image_with_info(data, max_pixels=max_pixels)
     if info.mode in ("P", "PA"):  # label values are the palette indices, not the colours
-        with Image.open(io.BytesIO(data)) as img:
-            indices = np.asarray(ImageOps.exif_transpose(img))
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                indices = np.asarray(ImageOps.exif_transpose(img))
+        except Exception as err:  # the loader read it; a second read must not fail otherwise
+            raise ImageError(f"the mask's palette indices could not be read ({err})") from None
         values = (indices[:, :, :1] if indices.ndim == 3 else indices[:, :, None]) / 255.0
         info = replace(info, bit_depth=8)
     resized = ""
@@ -847,7 +850,10 @@ def _decode(data: bytes, max_pixels: int | None) -> tuple[np.ndarray, ImageInfo]
         if frames:
             notes.append(frames)
         bits, signed = _sample_layout(img)
-        declared = _orientation(img)
+        # Pillow's TIFF reader turns the pixels on load and drops the tag, so its tag is
+        # read first. Other formats load first: reading a PNG's EXIF decodes its pixels,
+        # and damage found there must not pass for a mere unreadable EXIF block.
+        declared = _orientation(img) if fmt == "TIFF" else None
         try:
             img.load()
         except Exception as err:  # OSError, SyntaxError, zlib.error, struct.error, ...

@@ -22,7 +22,6 @@ import contextlib
 import io
 import math
 import signal
-import traceback
 
 import numpy as np
 import pytest
@@ -163,27 +162,14 @@ def test_load_image_with_info_raises_only_image_error(data):
     assert (info.height, info.width, info.channels) == image.shape
 
 
-#: A palette PNG whose pixel data is cut short: load_image_with_info reads it, but
-#: load_mask's second read of its palette indices raises OSError (segcore/io.py).
+#: A palette PNG whose pixel data is cut short (load_mask once let an OSError escape
+#: from its second read of the palette indices).
 CUT_PALETTE_PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x05\x00\x00\x00\x06\x02\x03\x00\x00"
     b"\x00v\x95\xbc\xd8\x00\x00\x00\x0cPLTE\xde\xde\xde\xb2\xb2\xb2zzz\x11\x11\x11\xe0\xea"
     b"\x96\xff\x00\x00\x00\x01tRNS\x00@\xe6\xd8f\x00\x00\x00\x1aIDAT\x00\x9c")
 
 
-def _palette_reread(err: BaseException) -> bool:
-    """Whether ``err`` is the known bug of :data:`CUT_PALETTE_PNG` (load_mask's second
-    read of a damaged palette file), left to the loader's owner; the strict xfail
-    below fails once it is fixed, and this exemption goes with it."""
-    frames = traceback.extract_tb(err.__traceback__)
-    return isinstance(err, OSError) and any(
-        f.name == "load_mask" and "exif_transpose" in (f.line or "") for f in frames)
-
-
-@pytest.mark.xfail(strict=True, raises=OSError,
-                   reason="segcore.io.load_mask re-reads a palette file's indices outside the "
-                          "loader's guard: a damaged palette PNG that load_image_with_info "
-                          "reads raises OSError there, not ImageError")
 def test_load_mask_on_a_cut_palette_png_raises_image_error():
     with pytest.raises(ImageError):
         load_mask(CUT_PALETTE_PNG)
@@ -198,11 +184,6 @@ def _flipped_png() -> bytes:
     return bytes(data)
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="segcore.io._decode reads the EXIF orientation before "
-                   "loading; for a PNG, Pillow's getexif() loads the pixels, _orientation "
-                   "swallows the decoding error, and the later img.load() does nothing, so "
-                   "a PNG whose pixel data is damaged loads with wrong pixels and no note")
 def test_a_png_whose_pixel_data_is_damaged_is_refused():
     data = _flipped_png()
     with pytest.raises(OSError):  # Pillow itself refuses it
@@ -215,6 +196,7 @@ def test_a_png_whose_pixel_data_is_damaged_is_refused():
 @FAST
 @given(data=any_bytes, zero=st.sampled_from(["class", "ignore"]))
 @example(data=REAL["png-mask"], zero="class")
+@example(data=CUT_PALETTE_PNG, zero="class")
 def test_load_mask_raises_only_image_error(data, zero):
     with time_limit(10):
         try:
@@ -222,10 +204,6 @@ def test_load_mask_raises_only_image_error(data, zero):
         except ImageError as err:
             assert str(err)
             return
-        except OSError as err:
-            if _palette_reread(err):
-                return
-            raise
     assert truth.dtype == np.int32 and truth.ndim == 2 and note
     assert ignore in (None, 0)
 
