@@ -1,10 +1,32 @@
+import contextlib
 import os
+import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from segcore import synthetic
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Fail with ``TimeoutError`` if the block runs longer than ``seconds`` (a hang).
+    Tests import it: ``from conftest import time_limit``."""
+    if not hasattr(signal, "setitimer"):  # pragma: no cover - not on POSIX
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import io
-import signal
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import segcore
+from conftest import time_limit
 from segcore.io import ImageError, load_image
 
 METHODS = segcore.list_methods()
@@ -31,25 +31,6 @@ METHODS = segcore.list_methods()
 #: Seconds one call may take on these tiny images before it counts as a hang (the
 #: slowest, a U-Net at its working scale, takes well under a second on an idle machine).
 LIMIT_S = 10.0
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float):
-    """Fail with ``TimeoutError`` if the block runs longer than ``seconds`` (a hang)."""
-    if not hasattr(signal, "setitimer"):  # pragma: no cover - not on POSIX
-        yield
-        return
-
-    def stop(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _colour(gray: np.ndarray, channels: int) -> np.ndarray:

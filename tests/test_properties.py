@@ -18,10 +18,8 @@ Every call runs under a time limit (a hang fails the test); runs are derandomize
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
-import signal
 
 import numpy as np
 import pytest
@@ -30,6 +28,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import segcore
+from conftest import time_limit
 from segcore.io import ImageError, load_image, load_image_with_info, load_mask
 from segcore.registry import MAX_SEED_LABEL
 
@@ -41,25 +40,6 @@ SEEDED = [m for m in METHODS if m.seeds != "none"]
 FAST = settings(max_examples=60, deadline=2000, derandomize=True, database=None)
 RUNS = settings(max_examples=6, deadline=20_000, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])  # each example runs a method
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float):
-    """Fail with ``TimeoutError`` if the block runs longer than ``seconds`` (a hang)."""
-    if not hasattr(signal, "setitimer"):  # pragma: no cover - not on POSIX
-        yield
-        return
-
-    def stop(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # --------------------------------------------------------------------------- loaders
