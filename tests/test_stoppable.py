@@ -40,7 +40,7 @@ def test_stopping_ends_the_worker_at_once():
 
 
 def test_the_workers_error_reaches_the_caller_in_its_own_words(blobs_image):
-    with pytest.raises(ValueError, match="no markers"):
+    with pytest.raises(ValueError, match="no edges to place markers by"):
         segment_stoppable(blobs_image * 0, "watershed", progress=lambda f: None,
                           expected_s=60, auto_markers="h-minima")
 
