@@ -73,6 +73,16 @@ def test_a_zip_and_a_folder_that_is_no_dataset_are_explained(tmp_path):
                                                      "application/zip")).run()
     no_trouble(at)
     assert "not a zip archive" in texts(at.error)
+    loose = io.BytesIO()
+    with zipfile.ZipFile(loose, "w") as archive:
+        for path in folder.rglob("*.png"):
+            archive.write(path, path.name + ("" if "images" in path.parts else "_mask.png"))
+    at.file_uploader(key="datasets.zip").set_value(("loose.zip", loose.getvalue(),
+                                                     "application/zip")).run()
+    no_trouble(at)
+    message = texts(at.error)
+    assert "The zip cannot be read as a dataset: its content is not a dataset folder" in message
+    assert "seglab-uploads" not in message, "the server's private folder is not shown"
 
 
 @pytest.mark.data

@@ -44,7 +44,10 @@ if path is None:
 try:
     whole = datasets.open_folder(path, None)
 except ValueError as err:
-    st.error(f"This folder cannot be read as a dataset: {err}.")
+    zipped = not source.startswith("A folder")  # its private folder means nothing to the user
+    what = "The zip" if zipped else "This folder"
+    st.error(f"{what} cannot be read as a dataset: "
+             f"{str(err).replace(repr(str(path)), 'its content') if zipped else err}.")
     st.stop()
 
 splits = list(whole.splits)
