@@ -72,7 +72,8 @@ def segment_stoppable(image: np.ndarray, method: str, *, seeds=None,
     --------
     >>> img = np.zeros((16, 16, 1), np.float32); img[:, 8:] = 1
     >>> seen = []
-    >>> segment_stoppable(img, "felzenszwalb", progress=seen.append, expected_s=0.01).n_regions
+    >>> segment_stoppable(img, "felzenszwalb", progress=seen.append, expected_s=0.01,
+    ...                   min_size=20).n_regions
     2
     """
     spec = get_method(method)

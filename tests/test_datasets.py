@@ -414,7 +414,7 @@ def test_a_sweep_scores_every_setting_on_every_image_as_the_metrics_do(items):
 
 def test_a_sweep_spread_over_workers_gives_the_same_table(items):
     seen = []
-    grid = [{"scale": 10.0}, {"scale": 300.0}]
+    grid = [{"scale": 10.0, "min_size": 50}, {"scale": 300.0, "min_size": 50}]
     alone = sweep_scores(items, "felzenszwalb", grid, progress=seen.append)
     assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
     assert alone.regions.min() >= 2

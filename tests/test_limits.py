@@ -25,7 +25,7 @@ from seglab import cache, state  # noqa: E402
 
 def limits_table() -> dict[str, str]:
     text = (ROOT / "README.md").read_text()
-    section = text.split("## Limits", 1)[1].split("\n## ", 1)[0]
+    section = text.split("## Limits", 1)[1].split("\n#", 1)[0]  # up to the next heading
     rows = [line.split("|")[1:-1] for line in section.splitlines() if line.startswith("| ")]
     return {what.strip(): limit.strip() for what, limit, _ in rows[1:]}
 
