@@ -129,4 +129,6 @@ def mask_uploader(*, key: str, zero_key: str) -> None:
         "for the generated samples. A gray mask with more values keeps them as class ids, and "
         "so does a palette PNG (by its palette indices, as SegLab's label downloads and "
         "PASCAL VOC masks are). A colour mask gets one class per colour, numbered from dark "
-        "to bright.")
+        "to bright. A black-and-white mask saved as JPEG (dozens of gray values from its "
+        "compression) is read as two classes, and a mask smaller than the image but of its "
+        "proportions can be resized to fit.")
