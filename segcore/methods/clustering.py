@@ -22,6 +22,8 @@ BIN_LEVELS = 64
 #: 128), and EM's log-likelihood feels the spread inside bins (``gmm`` 0.011 per
 #: pixel below scikit-learn's with 64, 0.003 with 128).
 FINE_BIN_LEVELS = 128
+#: Pixels binned at a time by each thread (their scratch fits a core's cache).
+CHUNK = 32_768
 
 # With pixel position among the features no two pixels are alike, so k-means then
 # fits a random subset of this many pixels and labels every pixel by its nearest centre.
@@ -132,18 +134,21 @@ class ColourTable:
         full[self.present] = values
         out = np.empty((len(self.codes), *values.shape[1:]), values.dtype)
 
-        def gather(rows):
-            np.take(full, self.codes[rows], axis=0, out=out[rows])
+        def gather(rows):  # mode="clip": every code is a bin, and numpy then skips a
+            # buffered copy of ``out`` that its default mode makes (a third faster)
+            np.take(full, self.codes[rows], axis=0, out=out[rows], mode="clip")
 
         _parallel.run(gather, len(out))
         return out
 
 
-def colour_bins(image: np.ndarray, space: str, *, levels: int | None = None) -> ColourTable:
+def colour_bins(image: np.ndarray, space: str, *, levels: int | None = None,
+                with_scatter: bool = False) -> ColourTable:
     """The pixels of a large image grouped into fine colour bins: ``levels`` per RGB
     channel (by default :data:`BIN_LEVELS`, :data:`FINE_BIN_LEVELS` for ``hsv``),
     or 256 gray levels for a gray image or the ``gray`` space. Each bin stands for
-    its pixels by its centre colour, and by their spread over the bin (``scatter``).
+    its pixels by its centre colour, and, ``with_scatter`` (EM asks; k-means has no
+    use for it), by their spread over the bin (``scatter``).
 
     Finding the distinct colours of millions of pixels means sorting them or a
     table of every 24-bit colour (0.3 s at 4 MP). A bin number is one pass of
@@ -182,9 +187,16 @@ def colour_bins(image: np.ndarray, space: str, *, levels: int | None = None) -> 
         def code(rows):
             # floor(value * levels) per channel (1.0 falls into the top bin), and the bin
             # number as one matrix product: whole numbers below 2**24 are exact in float32.
-            scaled = np.multiply(flat[rows], np.float32(levels * (1 - 1e-6)))
-            np.floor(scaled, out=scaled)
-            codes[rows] = scaled @ place
+            # In pieces of CHUNK pixels, so that the scratch array stays in the core's
+            # cache between the three passes (a third less time at 4 MP than whole
+            # blocks).
+            scratch = np.empty((CHUNK, 3), np.float32)
+            for start in range(rows.start, rows.stop, CHUNK):
+                piece = slice(start, min(start + CHUNK, rows.stop))
+                scaled = scratch[:piece.stop - piece.start]
+                np.multiply(flat[piece], np.float32(levels * (1 - 1e-6)), out=scaled)
+                np.floor(scaled, out=scaled)
+                codes[piece] = scaled @ place
             return np.bincount(codes[rows], minlength=bins)
 
         def centre(rows):
@@ -198,7 +210,7 @@ def colour_bins(image: np.ndarray, space: str, *, levels: int | None = None) -> 
     features = to_space(colours[:, None, :], space).reshape(n, -1).astype(np.float64)
     counts = counts[present].astype(np.float64)
     scatter = None
-    if colours.shape[1] == 3:
+    if with_scatter and colours.shape[1] == 3:
         # A bin's pixels spread over its width, and EM's covariances must count that
         # spread (a Gaussian fitted to bin centres alone is too narrow). Taken as
         # uniform over the bin's cube of side 1/levels, mapped into the colour space by
@@ -217,7 +229,8 @@ def colour_bins(image: np.ndarray, space: str, *, levels: int | None = None) -> 
                        codes=codes, present=present, bins=bins, scatter=scatter)
 
 
-def table(image: np.ndarray, space: str, *, levels: int | None = None) -> ColourTable:
+def table(image: np.ndarray, space: str, *, levels: int | None = None,
+          with_scatter: bool = False) -> ColourTable:
     """The rows k-means and EM fit by colour: the distinct colours
     (:func:`colour_table`), or past :data:`BIN_PIXELS` pixels the colour bins
     (:func:`colour_bins`, with ``levels`` per channel).
@@ -229,7 +242,7 @@ def table(image: np.ndarray, space: str, *, levels: int | None = None) -> Colour
     ((1, 3), [4.0])
     """
     if image.shape[0] * image.shape[1] >= BIN_PIXELS:
-        return colour_bins(image, space, levels=levels)
+        return colour_bins(image, space, levels=levels, with_scatter=with_scatter)
     features, counts, index = colour_table(image, space)
     gray = _row_gray(image, index, counts)
     return ColourTable(features=features, counts=counts, gray=gray, codes=index)
@@ -270,11 +283,14 @@ def squared_distances(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return (x ** 2).sum(1)[:, None] - 2 * x @ centres.T + (centres ** 2).sum(1)[None, :]
 
 
-def _nearest(x: np.ndarray, centres: np.ndarray,
-             weights: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    d = squared_distances(x, centres)
-    assign = d.argmin(1)
-    closest = np.maximum(d[np.arange(len(x)), assign], 0)
+def _nearest(x: np.ndarray, centres: np.ndarray, weights: np.ndarray | None = None,
+             xx: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    # ``xx``: each row's squared length, when the caller keeps it between iterations.
+    # The nearest centre needs only -2 x.c + |c|^2; |x|^2 is added for the inertia.
+    partial = (centres ** 2).sum(1)[None, :] - 2 * (x @ centres.T)
+    assign = partial.argmin(1)
+    xx = (x ** 2).sum(1) if xx is None else xx
+    closest = np.maximum(np.take_along_axis(partial, assign[:, None], 1)[:, 0] + xx, 0)
     return assign, float(closest.sum() if weights is None else closest @ weights)
 
 
@@ -307,10 +323,11 @@ def lloyd(x: np.ndarray, centres: np.ndarray, *, max_iter: int = 100, tol: float
     history = []
     mean = (w[:, None] * x).sum(0) / w.sum()
     threshold = tol * float(((w[:, None] * (x - mean) ** 2).sum(0) / w.sum()).mean())
+    xx = (x ** 2).sum(1)
     for step in range(max_iter):
         if progress is not None:
             progress(step / max_iter)
-        assign, inertia = _nearest(x, centres, w)
+        assign, inertia = _nearest(x, centres, w, xx)
         history.append({"centres": centres.copy(), "inertia": inertia})
         counts = np.bincount(assign, weights=w, minlength=k)
         sums = np.stack([np.bincount(assign, weights=w * x[:, f], minlength=k)
@@ -321,7 +338,7 @@ def lloyd(x: np.ndarray, centres: np.ndarray, *, max_iter: int = 100, tol: float
         centres = new
         if shift <= threshold:
             break
-    assign, inertia = _nearest(x, centres, w)
+    assign, inertia = _nearest(x, centres, w, xx)
     return centres, assign, inertia, history
 
 
@@ -560,7 +577,7 @@ def gmm(image, *, k, space, covariance_type, max_iter, rng, progress=None):
     """
     h, w = image.shape[:2]
     report = _phases(progress)
-    colours = table(image, space, levels=FINE_BIN_LEVELS)
+    colours = table(image, space, levels=FINE_BIN_LEVELS, with_scatter=True)
     x, weights = colours.features, colours.counts
     report(0.3)
     _check_colours(x, k, distinct_rows=x.shape[1] > 1, columns=x.shape[1])
