@@ -33,29 +33,29 @@ def workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def blocks(n: int) -> list[slice]:
+def blocks(n: int, per_row: int = 1) -> list[slice]:
     """Contiguous row blocks covering ``range(n)``, one per worker (one block for
-    fewer than :data:`MIN_ROWS` rows).
+    fewer than :data:`MIN_ROWS` values, each row holding ``per_row`` of them).
 
     Examples
     --------
     >>> blocks(10)
     [slice(0, 10, None)]
     """
-    parts = workers() if n >= MIN_ROWS else 1
+    parts = workers() if n * per_row >= MIN_ROWS else 1
     edges = np.linspace(0, n, parts + 1).astype(int)
     return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def run(fn, n: int) -> list:
-    """``[fn(block) for block in blocks(n)]``, the blocks in parallel threads.
+def run(fn, n: int, per_row: int = 1) -> list:
+    """``[fn(block) for block in blocks(n, per_row)]``, the blocks in parallel threads.
 
     Examples
     --------
     >>> run(lambda s: s.stop - s.start, 7)
     [7]
     """
-    parts = blocks(n)
+    parts = blocks(n, per_row)
     if len(parts) == 1:
         return [fn(parts[0])]
     global _POOL

@@ -7,6 +7,8 @@ import colorsys
 import numpy as np
 from skimage import color as skcolor
 
+from segcore import _parallel
+
 SPACES = ("rgb", "lab", "hsv", "gray")
 #: Luminance from red, green and blue (ITU-R 709, as scikit-image's ``rgb2gray``).
 GRAY_WEIGHTS = (0.2125, 0.7154, 0.0721)
@@ -25,7 +27,16 @@ def to_gray(image: np.ndarray) -> np.ndarray:
         return image.astype(np.float32, copy=False)
     if image.shape[2] == 1:
         return image[:, :, 0].astype(np.float32, copy=False)
-    return skcolor.rgb2gray(image).astype(np.float32, copy=False)
+    if image.dtype != np.float32:
+        return skcolor.rgb2gray(image).astype(np.float32, copy=False)
+    # scikit-image's rgb2gray is ``image @ weights``, one product per row of pixels;
+    # the same products, blocks of rows on every core, give the same values in half
+    # the time on two cores.
+    gray = np.empty(image.shape[:2], np.float32)
+    weights = np.asarray(GRAY_WEIGHTS, np.float32)
+    _parallel.run(lambda rows: np.matmul(image[rows], weights, out=gray[rows]),
+                  image.shape[0], image.shape[1])
+    return gray
 
 
 def to_space(image: np.ndarray, space: str) -> np.ndarray:

@@ -591,7 +591,12 @@ def check_image(image: Any) -> np.ndarray:
     # Two passes, not three: a NaN makes min and max NaN, an infinity makes one infinite;
     # on a large image both run on every core, a block of rows each.
     flat = arr.reshape(-1)
-    ends = np.array(_parallel.run(lambda rows: (flat[rows].min(), flat[rows].max()), flat.size))
+
+    def ends_of(rows):  # both ends of each cache-sized piece while it is in the cache
+        step = 1 << 18
+        pieces = [flat[i:min(i + step, rows.stop)] for i in range(rows.start, rows.stop, step)]
+        return min(p.min() for p in pieces), max(p.max() for p in pieces)
+    ends = np.array(_parallel.run(ends_of, flat.size))
     low, high = float(ends[:, 0].min()), float(ends[:, 1].max())
     if not (np.isfinite(low) and np.isfinite(high)):
         bad = int(np.count_nonzero(~np.isfinite(arr)))

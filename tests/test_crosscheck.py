@@ -5,16 +5,17 @@ import warnings
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
-from skimage import feature, filters, segmentation
+from skimage import exposure, feature, filters, segmentation
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.mixture import GaussianMixture
 
-from segcore import segment, synthetic
+from segcore import _parallel, segment, synthetic
 from segcore.color import to_gray
 from segcore.methods import clustering
 from segcore.methods import graph as engine_graph
 from segcore.methods.clustering import colour_table, lloyd, pixel_features
-from segcore.methods.threshold import GLOBAL
+from segcore.methods.threshold import GLOBAL, global_threshold
+from segcore.methods.threshold import histogram as threshold_histogram
 
 
 @pytest.fixture
@@ -28,6 +29,29 @@ def test_global_thresholds_match_skimage(algorithm, gray_image):
     expected = GLOBAL[algorithm](gray_image[:, :, 0])
     assert seg.extras["thresholds"] == [pytest.approx(expected, abs=1e-7)]
     np.testing.assert_array_equal(seg.labels == 2, gray_image[:, :, 0] > expected)
+
+
+@pytest.mark.parametrize("algorithm", list(GLOBAL))
+def test_global_thresholds_from_the_parallel_histogram_are_skimages(algorithm, monkeypatch):
+    # The histogram is counted in blocks of rows on every core (threshold.histogram);
+    # blocks as small as 300 pixels make a small image take that path.
+    monkeypatch.setattr(_parallel, "MIN_ROWS", 300)
+    rng = np.random.default_rng(7)
+    for i in range(12):
+        g = rng.beta(rng.uniform(0.3, 4), rng.uniform(0.3, 4), (37, 61)).astype(np.float32)
+        if i % 2:  # 8-bit values, as photos have: many ties at bin edges
+            g = (np.round(g * 255) / 255).astype(np.float32)
+        try:
+            expected = GLOBAL[algorithm](g)
+        except RuntimeError:  # 'minimum' on a histogram without two peaks
+            with pytest.raises(ValueError, match="two peaks"):
+                global_threshold(g, algorithm)
+            continue
+        assert global_threshold(g, algorithm) == float(expected), (algorithm, i)
+    counts, centres = threshold_histogram(g)
+    reference = exposure.histogram(g.reshape(-1), 256, source_range="image")
+    np.testing.assert_array_equal(counts, reference[0])
+    np.testing.assert_array_equal(centres, reference[1])
 
 
 def test_multiotsu_matches_skimage(gray_image):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from skimage import filters
 
+from segcore import _parallel
 from segcore.color import to_gray
 from segcore.registry import Param, Segmentation, register
 
@@ -45,13 +46,17 @@ def global_threshold(gray: np.ndarray, algorithm: str) -> float:
     try:
         if algorithm == "minimum":
             try:
-                return float(filters.threshold_minimum(gray))
+                return float(filters.threshold_minimum(hist=histogram(gray)))
             except RuntimeError:
                 raise ValueError(
                     "the 'minimum' algorithm needs a histogram with two peaks, and this "
                     "image's histogram does not have two even after smoothing; try 'otsu' or "
                     "'triangle'"
                 ) from None
+        if algorithm in HISTOGRAM_BASED:
+            return float(HISTOGRAM_BASED[algorithm](hist=histogram(gray)))
+        if algorithm == "triangle":
+            return float(triangle(*histogram(gray)))
         return float(GLOBAL[algorithm](gray))
     except ValueError:
         if not _too_close_for_bins(gray):
@@ -60,6 +65,75 @@ def global_threshold(gray: np.ndarray, algorithm: str) -> float:
     # precision (a few float32 steps apart): find the threshold on a stretched copy.
     stretched, low, span = _stretch(gray)
     return low + span * global_threshold(stretched, algorithm)
+
+
+#: The algorithms scikit-image runs on a histogram it is given (see :func:`histogram`).
+HISTOGRAM_BASED = {"otsu": filters.threshold_otsu, "yen": filters.threshold_yen,
+                   "isodata": filters.threshold_isodata}
+
+
+def histogram(gray: np.ndarray, bins: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """``(counts, bin_centres)`` of ``gray`` over ``bins`` equal bins from its
+    smallest to its largest value: what scikit-image's global thresholds compute
+    first, and most of their time.
+
+    Computed on every core: each thread counts a block of rows with the same edges
+    (numpy's own, from the same two ends), and the counts add up to exactly those of
+    one ``np.histogram`` of the whole image. Given to scikit-image's thresholds as
+    ``hist``, they find the same threshold in two thirds of the time at 4 MP.
+
+    Examples
+    --------
+    >>> counts, centres = histogram(np.array([[0.0, 0.0], [0.5, 1.0]], np.float32), bins=2)
+    >>> counts.tolist(), centres.tolist()
+    ([2, 2], [0.25, 0.75])
+    """
+    flat = gray.reshape(-1)
+    low, high = flat.min(), flat.max()
+    parts = _parallel.run(lambda rows: np.histogram(flat[rows], bins, (low, high)), flat.size)
+    edges = parts[0][1]
+    return sum(counts for counts, _ in parts), (edges[:-1] + edges[1:]) / 2.0
+
+
+def triangle(counts: np.ndarray, centres: np.ndarray) -> float:
+    """The triangle threshold (Zack et al. 1977) of a histogram: the bin farthest
+    from the line joining the histogram's peak to the end of its longer tail.
+
+    The steps of scikit-image's ``threshold_triangle``, which takes only an image
+    and would count its histogram again; tests check both agree.
+
+    Examples
+    --------
+    >>> triangle(np.array([0, 9, 4, 2, 1, 1]), np.arange(6.0))
+    2.0
+    """
+    nbins = len(counts)
+    peak = int(np.argmax(counts))
+    peak_height = counts[peak]
+    low, high = np.flatnonzero(counts)[[0, -1]]
+    if low == high:
+        return float(centres[low])
+    flip = peak - low < high - peak  # the left tail is the shorter: work on the right
+    if flip:
+        counts = counts[::-1]
+        low = nbins - high - 1
+        peak = nbins - peak - 1
+    width = peak - low
+    x1 = np.arange(width)
+    y1 = counts[x1 + low]
+    norm = np.sqrt(peak_height ** 2 + width ** 2)
+    length = (peak_height / norm) * x1 - (width / norm) * y1
+    level = int(np.argmax(length)) + low
+    return float(centres[nbins - level - 1 if flip else level])
+
+
+def _split(gray: np.ndarray, t: float) -> np.ndarray:
+    """Label 1 at or below ``t``, 2 above: one pass per core, straight into int32."""
+    labels = np.empty(gray.shape, np.int32)
+    flat, out = gray.reshape(-1), labels.reshape(-1)
+    _parallel.run(lambda rows: np.add(flat[rows] > t, np.int32(1), out=out[rows],
+                                      dtype=np.int32), flat.size)
+    return labels
 
 
 def _too_close_for_bins(gray: np.ndarray, bins: int = 256) -> bool:
@@ -161,7 +235,7 @@ def threshold(image, *, algorithm, level, classes, window_size, std_weight, offs
         extras["thresholds"] = [float(t) for t in cuts]
     else:
         t = level if algorithm == "manual" else global_threshold(gray, algorithm)
-        labels = np.add(gray > t, np.int32(1), dtype=np.int32)  # one pass: labels 1 and 2
+        labels = _split(gray, t)
         extras["thresholds"] = [float(t)]
     notes = _threshold_notes(extras["thresholds"], algorithm, "threshold_map" in extras)
     return Segmentation(labels=labels, extras=extras, notes=notes)
