@@ -54,6 +54,22 @@ def test_global_thresholds_from_the_parallel_histogram_are_skimages(algorithm, m
     np.testing.assert_array_equal(centres, reference[1])
 
 
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 2.7])
+@pytest.mark.parametrize("operator", ["sobel", "prewitt", "scharr"])
+def test_blur_and_gradient_by_blocks_of_rows_are_skimages(sigma, operator, monkeypatch):
+    # segcore.filters works a block of rows per core; blocks of a few rows (and a
+    # block smaller than the blur's reach) make a small image take that path.
+    from segcore.filters import blur, gradient_magnitude
+
+    monkeypatch.setattr(_parallel, "MIN_ROWS", 50)
+    monkeypatch.setattr(_parallel, "workers", lambda: 7)
+    g = np.random.default_rng(3).random((23, 31)).astype(np.float32)
+    smooth = blur(g, sigma)
+    np.testing.assert_array_equal(smooth, filters.gaussian(g, sigma=sigma))
+    np.testing.assert_array_equal(gradient_magnitude(smooth, getattr(filters, operator)),
+                                  getattr(filters, operator)(smooth))
+
+
 def test_multiotsu_matches_skimage(gray_image):
     seg = segment(gray_image, "threshold", algorithm="multiotsu", classes=3)
     np.testing.assert_allclose(seg.extras["thresholds"],

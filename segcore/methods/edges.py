@@ -8,6 +8,7 @@ from skimage import feature, filters, measure, morphology
 from skimage.segmentation import relabel_sequential
 
 from segcore.color import to_gray
+from segcore.filters import blur, gradient_magnitude
 from segcore.methods._params import blur_param
 from segcore.registry import Param, Segmentation, register
 
@@ -26,7 +27,7 @@ def edge_map(gray: np.ndarray, operator: str, *, sigma: float,
     >>> edge_map(g, "sobel", sigma=0, edge_fraction=0.2)[5].nonzero()[0].tolist()
     [4, 5]
     """
-    smooth = filters.gaussian(gray, sigma=sigma) if sigma > 0 else gray
+    smooth = blur(gray, sigma)
     if operator == "canny":
         # Canny's thresholds are in its own (unnormalised Sobel) magnitude units.
         strongest = float(np.hypot(ndi.sobel(smooth, 0), ndi.sobel(smooth, 1)).max())
@@ -34,7 +35,7 @@ def edge_map(gray: np.ndarray, operator: str, *, sigma: float,
             return np.zeros(gray.shape, bool)
         return feature.canny(gray, sigma=sigma, low_threshold=0.5 * edge_fraction * strongest,
                              high_threshold=edge_fraction * strongest)
-    magnitude = OPERATORS[operator](smooth)
+    magnitude = gradient_magnitude(smooth, OPERATORS[operator])
     if magnitude.max() <= 0:
         return np.zeros(gray.shape, bool)
     return magnitude > edge_fraction * magnitude.max()

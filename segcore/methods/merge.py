@@ -16,10 +16,11 @@ import numpy as np
 from scipy import ndimage as ndi
 from scipy import sparse
 from scipy.sparse import csgraph
-from skimage import filters, morphology, segmentation, transform
+from skimage import morphology, segmentation, transform
 
 from segcore import _memo
 from segcore.color import to_space
+from segcore.filters import blur, gradient_magnitude
 from segcore.methods._params import SPACE, blur_param
 from segcore.methods.graph import region_means
 from segcore.registry import Param, Segmentation, register
@@ -74,9 +75,7 @@ def colour_gradient(features: np.ndarray, sigma: float) -> np.ndarray:
     total = np.zeros(features.shape[:2])
     for c in range(features.shape[2]):
         channel = features[..., c].astype(np.float64)
-        if sigma > 0:
-            channel = filters.gaussian(channel, sigma=sigma)
-        total += filters.sobel(channel) ** 2
+        total += gradient_magnitude(blur(channel, sigma)) ** 2
     return np.sqrt(total)
 
 

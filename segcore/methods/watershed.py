@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage import filters, measure, morphology, segmentation
+from skimage import measure, morphology, segmentation
 
 from segcore import _memo
 from segcore.color import to_gray
+from segcore.filters import blur, gradient_magnitude
 from segcore.methods._params import blur_param
 from segcore.methods.threshold import _flat, global_threshold
 from segcore.registry import Param, Segmentation, register
@@ -45,7 +46,7 @@ def find_markers(gray: np.ndarray, gradient: np.ndarray, how: str, *, h: float) 
     Examples
     --------
     >>> g = np.zeros((20, 20), np.float32); g[5:15, 5:15] = 1
-    >>> m = find_markers(g, filters.sobel(g), "distance", h=0.1)
+    >>> m = find_markers(g, gradient_magnitude(g), "distance", h=0.1)
     >>> int(m.max())
     2
     """
@@ -64,8 +65,8 @@ def find_markers(gray: np.ndarray, gradient: np.ndarray, how: str, *, h: float) 
 def _relief(gray: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """The blurred gray image and its gradient magnitude (the relief to flood)."""
     def compute():
-        smooth = filters.gaussian(gray, sigma=sigma) if sigma > 0 else gray
-        return smooth, filters.sobel(smooth)
+        smooth = blur(gray, sigma)
+        return smooth, gradient_magnitude(smooth)
     return _memo.cached("watershed.relief", gray, (sigma,), compute)
 
 
@@ -74,7 +75,7 @@ def _distance_relief(gray: np.ndarray, sigma: float):
     and the relief they make: objects and background are both basins, the ridge
     their border."""
     def compute():
-        smooth = filters.gaussian(gray, sigma=sigma) if sigma > 0 else gray
+        smooth = blur(gray, sigma)
         fg, inside, outside = _distances(smooth)
         return fg, inside, outside, -(inside + outside)
     return _memo.cached("watershed.distance", gray, (sigma,), compute)
