@@ -84,27 +84,9 @@ def local_filter(fn, image: np.ndarray, reach: int) -> np.ndarray:
     ...       == ndimage.uniform_filter(a, 3)).all())
     True
     """
-    parts = blocks(image.shape[0], int(np.prod(image.shape[1:])))
-    if len(parts) == 1:
-        return fn(image)
-    out: list = [None] * len(parts)
-
-    def one(i):
-        rows = parts[i]
+    def one(rows):
         start, stop = max(rows.start - reach, 0), min(rows.stop + reach, image.shape[0])
-        done = fn(image[start:stop])
-        out[i] = done[rows.start - start:rows.stop - start]
+        return fn(image[start:stop])[rows.start - start:rows.stop - start]
 
-    run_each(one, len(parts))
-    return np.concatenate(out)
-
-
-def run_each(fn, n: int) -> None:
-    """``fn(i)`` for ``i`` in ``range(n)``, in the pool's threads.
-
-    Examples
-    --------
-    >>> seen = []; run_each(seen.append, 3); sorted(seen)
-    [0, 1, 2]
-    """
-    list(_pool().map(fn, range(n)))
+    parts = run(one, image.shape[0], int(np.prod(image.shape[1:])))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
