@@ -338,6 +338,26 @@ def test_random_walker_at_high_beta_is_solved_exactly_on_a_small_image():
     assert seg.notes == ()
 
 
+def test_random_walker_whose_coarsest_level_is_singular_still_solves(monkeypatch):
+    # On this noisy image in single precision the multigrid's coarsest level is singular
+    # for sparse LU; the hierarchy is built again with a pseudo-inverse at the bottom.
+    from segcore.methods import regions
+
+    built = []
+    real = regions._hierarchy
+    monkeypatch.setattr(regions, "_hierarchy",
+                        lambda A, dtype, coarse: built.append(coarse) or real(A, dtype, coarse))
+    s = synthetic.noisy((128, 128), sigma=0.3, rng=0)
+    gray = s.image[:, :, 0].astype(np.float64)
+    markers = np.zeros(gray.shape, int)
+    markers[64, 20], markers[64, 108] = 1, 2
+    probs, _ = regions.walker_probabilities(gray, markers, 130.0)
+    assert built[:2] == ["splu", "pinv"]
+    exact = segmentation.random_walker(gray, markers, beta=130.0, mode="bf",
+                                       return_full_prob=True)
+    assert np.mean(probs.argmax(0) == exact.argmax(0)) >= 0.995
+
+
 def test_region_edges_are_scikit_images_region_adjacency_graph():
     from skimage import graph
 
