@@ -284,8 +284,12 @@ def test_the_lesson_on_the_generated_cells_shows_the_true_numbers(open_lesson):
     at = open_lesson(PAGE)
     at.radio(key="learn.watershed.image").set_value("generated").run()
     image, truth = _lesson_copy("generated", "blobs")
-    elevation = lw.relief(image, sigma=1.0)
-    markers = lw.flood_markers(image, how="distance", sigma=1.0, h=0.05)
+    # The lesson starts from the engine's defaults.
+    spec = segcore.get_method("watershed")
+    start = {name: spec.param(name).default for name in ("sigma", "auto_markers", "h")}
+    sigma, how, h = start["sigma"], start["auto_markers"], start["h"]
+    elevation = lw.relief(image, sigma=sigma)
+    markers = lw.flood_markers(image, how=how, sigma=sigma, h=h)
     state = lw.flood(elevation, markers, level=float(lw.flood_levels(elevation)[7]))
     at.slider(key="learn.watershed.step").set_value(7).run()
     equation = at.latex[2].value
@@ -293,7 +297,7 @@ def test_the_lesson_on_the_generated_cells_shows_the_true_numbers(open_lesson):
     assert f"{state.n_flooded:,}".replace(",", "{,}") in equation
     assert f"{state.n_basins} \\text{{ of }} {int(markers.max())}" in equation
     # Predict the count of basins without blur and markers, exactly right.
-    rows = lw.compare_markers(image, truth, sigma=1.0, how="distance", h=0.05)
+    rows = lw.compare_markers(image, truth, sigma=sigma, how=how, h=h)
     slider = at.slider(key=_guess_key(at))
     answer = rows[0]["basins"]
     slider.set_value(round(answer / slider.step) * slider.step).run()

@@ -22,7 +22,7 @@ KNOWN_ANSWER = {
     "slic": dict(n_segments=2),
     "spectral": dict(k=2, n_segments=50),
     "merge": dict(),
-    "edges": dict(close_gaps=0),
+    "edges": dict(close_gaps=0, sigma=1.0),  # a thin dividing line on this small image
 }
 NO_KNOWN_ANSWER = {
     # A learned model has no known answer on a drawn image; it is checked on

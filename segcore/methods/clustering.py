@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -543,7 +543,7 @@ def kmeans(image, *, k, space, xy_weight, max_iter, rng, progress=None):
 
 @register("gmm", label="Gaussian mixture (EM)", offers=("mixture", "history", "probabilities"),
           params=(
-    K, SPACE,
+    replace(K, default=4), SPACE,
     Param("covariance_type", "choice", "full", label="Shape of each Gaussian",
           choices=("full", "tied", "diag", "spherical"),
           help="full: any ellipse; tied: one ellipse shared by all; diag: ellipses along the "

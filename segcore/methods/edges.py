@@ -88,7 +88,7 @@ def edge_regions(edges: np.ndarray, *, close_gaps: int = 1, min_size: int = 20) 
     Param("operator", "choice", "sobel", label="Edge detector",
           choices=("sobel", "prewitt", "scharr", "canny"),
           help="How edges are found: a gradient operator, or Canny (thin, linked edges)."),
-    blur_param(1.0, "looking for edges"),
+    blur_param(2.0, "looking for edges"),
     Param("edge_fraction", "float", 0.2, label="Edge strength (fraction of strongest)",
           low=0.01, high=0.95, step=0.01,
           help="A pixel is an edge where its gradient is above this fraction of the strongest "

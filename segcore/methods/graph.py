@@ -87,13 +87,13 @@ def slic(image, *, n_segments, compactness, sigma, space):
 
 
 @register("spectral", label="Spectral clustering (region graph)", params=(
-    Param("k", "int", 4, label="Clusters (k)", low=2, high=20,
+    Param("k", "int", 3, label="Clusters (k)", low=2, high=20,
           help="How many segments to split the region graph into."),
     # The graph needs a fair number of nodes to split into k parts.
     Param("n_segments", "int", 300, label="Superpixels (about)", low=50, high=5000, log=True,
           help="About how many superpixels form the graph's nodes."),
     COMPACTNESS,
-    Param("similarity_sigma", "float", 0.1, label="Colour difference scale", low=0.005,
+    Param("similarity_sigma", "float", 0.05, label="Colour difference scale", low=0.005,
           high=1.0, log=True,
           help="How fast the link between two regions weakens as their colours differ."),
     SPACE, RNG,

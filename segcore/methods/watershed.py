@@ -82,10 +82,10 @@ def _distance_relief(gray: np.ndarray, sigma: float):
 
 
 @register("watershed", label="Watershed", seeds="optional", gray_only=True, params=(
-    Param("auto_markers", "choice", "distance", label="Markers without seeds", choices=MARKERS,
+    Param("auto_markers", "choice", "low-gradient", label="Markers without seeds", choices=MARKERS,
           help="Where floods start when you give no seeds: peaks of the distance to the background, "
                "deep minima of the gradient, or flat low-gradient areas."),
-    Param("h", "float", 0.05, label="Marker prominence (h)", low=0.001, high=0.5, log=True,
+    Param("h", "float", 0.1, label="Marker prominence (h)", low=0.001, high=0.5, log=True,
           help="How much a marker must stand out, as a fraction of the largest value: height of "
                "distance peaks (distance), depth of gradient minima (h-minima), or the gradient "
                "level that counts as flat (low-gradient). Higher gives fewer regions."),
