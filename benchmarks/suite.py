@@ -1,7 +1,7 @@
 """Speed, memory and quality of every segcore method against its peer, at phone-photo sizes.
 
     python -m benchmarks.suite [--sizes 0.25,1,4,16] [--methods a,b] [--repeat 1]
-                               [--out benchmarks/results] [--peer-timeout 120]
+                               [--out benchmarks/results] [--peer-timeout 120] [--update]
 
 For each case (a method with fixed settings; k-means once per colour space) and
 each size, segcore (``segcore.segment``) and its peer do the same job on the
@@ -40,7 +40,9 @@ running, is reported as "skipped (reason)" instead of hanging. The targets of is
 
 Writes ``suite.json`` (machine facts, settings, every row), ``suite.md`` (the
 table in Markdown, for the README) and ``suite.png`` (ours and peer time per
-case and size, log scales) into ``--out``. Nothing here is a test.
+case and size, log scales) into ``--out``. With ``--update`` the cases run replace
+their rows in ``--out``'s ``suite.json`` and the other rows are kept; the settings
+list every run the rows come from. Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -831,6 +833,46 @@ def markdown_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def summary_table(rows: list[Row], shown=(1.0, 4.0, 16.0)) -> str:
+    """One line per case, as the README's Performance section shows it: seconds of both
+    sides at the ``shown`` sizes, the ratio where the case's target applies, the
+    quality at 4 MP and the verdict over every size measured."""
+    head = ["case", *[f"{mp:g} MP: {side} s" if side == "ours" else "peer s"
+                      for mp in shown for side in ("ours", "peer")],
+            "ratio at target", "quality at 4 MP", "target", "verdict"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name in dict.fromkeys(r.case for r in rows):
+        mine = [r for r in rows if r.case == name]
+        at = {r.size_mp: r for r in mine}
+        target = CASES_BY_NAME[name].target if name in CASES_BY_NAME else None
+        cells = [name]
+        for mp in shown:
+            r = at.get(mp)
+            cells += ([_side_text(r.ours, "seconds", ".3g"), _side_text(r.peer, "seconds", ".3g")]
+                      if r else ["-", "-"])
+        judged = [r for r in mine if target and target.applies(r.size_mp)]
+        ratios = [r.ratio for r in judged if r.ratio is not None]
+        if not ratios:
+            ratio = "-"
+        elif target.at is None:
+            lo, hi = min(ratios), max(ratios)
+            ratio = (f"{lo:.2f}" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}–{hi:.2f}") + \
+                " (all sizes)"
+        else:
+            ratio = f"{ratios[0]:.3g} ({target.at:g} MP)"
+        misses = sum(r.verdict == "MISS" for r in judged)
+        if not judged:
+            verdict = "-"
+        elif len(judged) == 1:
+            verdict = judged[0].verdict
+        else:
+            verdict = f"MISS at {misses} of {len(judged)} sizes" if misses else "pass"
+        cells += [ratio, quality_text(at[4.0].quality) if 4.0 in at else "-",
+                  target.text if target else "-", verdict]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def write_outputs(out: Path, facts: dict, settings: dict, rows: list[Row],
                   cases: list[Case]) -> list[Path]:
     """``suite.json``, ``suite.md`` and ``suite.png`` in ``out``; returns their paths."""
@@ -843,12 +885,31 @@ def write_outputs(out: Path, facts: dict, settings: dict, rows: list[Row],
     paths = [out / "suite.json", out / "suite.md", out / "suite.png"]
     paths[0].write_text(json.dumps(data, indent=1, default=float))
     md = ["Machine and libraries:", "", *[f"    {line}" for line in describe(facts).splitlines()],
-          "", f"Settings: `{json.dumps(settings)}`", "", markdown_table(rows), "",
+          "", f"Settings: `{json.dumps(settings)}`", "", "Summary (the README's table):", "",
+          summary_table(rows), "", "Every row:", "", markdown_table(rows), "",
            "Peers: " + "; ".join(f"{k}: {v}" for k, v in peers.items()), ""]
     paths[1].write_text("\n".join(md))
     time_chart(rows, paths[2], title=f"segcore (ours) and peer, seconds; {facts['cpu']}, "
                                      f"{facts['cores']} cores")
     return paths
+
+
+def merge_rows(previous: dict, rows: list[Row]) -> tuple[list[Row], list[dict]]:
+    """``previous`` (a ``suite.json``) with the rows just measured (``rows``) in place
+    of those of the same case and size, in :data:`CASES` order; and the runs the
+    merged rows come from, each with the ``[case, MP]`` rows it still gives."""
+    new = {(r.case, r.size_mp) for r in rows}
+    kept = [Row(**{**r, "shape": tuple(r["shape"])}) for r in previous["rows"]
+            if (r["case"], r["size_mp"]) not in new]
+    order = {c.name: i for i, c in enumerate(CASES)}
+    merged = sorted(kept + rows, key=lambda r: (order.get(r.case, len(order)), r.size_mp))
+    runs = previous["settings"].get("runs") or [
+        {**previous["settings"], "date": previous["machine"].get("date"),
+         "git": previous["machine"].get("git"),
+         "rows": [[r["case"], r["size_mp"]] for r in previous["rows"]]}]
+    still = {(r.case, r.size_mp) for r in kept}
+    runs = [{**run, "rows": [x for x in run["rows"] if tuple(x) in still]} for run in runs]
+    return merged, [run for run in runs if run["rows"]]
 
 
 def _memory_limit_mb() -> float:
@@ -877,6 +938,8 @@ def main(argv=None) -> None:
     parser.add_argument("--memory-limit", type=float, default=None,
                         help="GB of resident memory a side may use (default 80%% of what is "
                              "available at the start)")
+    parser.add_argument("--update", action="store_true",
+                        help="replace only these cases' rows in --out's suite.json, keep the rest")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -905,6 +968,13 @@ def main(argv=None) -> None:
     judged = [r.verdict for r in rows if r.target]
     print(f"\n{len(rows)} rows in {time.monotonic() - started:.0f} s; targets: "
           f"{judged.count('pass')} pass, {judged.count('MISS')} miss, {judged.count('n/a')} n/a")
+    previous = Path(args.out) / "suite.json"
+    if args.update and previous.exists():
+        measured = [[r.case, r.size_mp] for r in rows]
+        rows, runs = merge_rows(json.loads(previous.read_text()), rows)
+        settings = {"runs": [*runs, {**settings, "date": facts.get("date"),
+                                     "git": facts.get("git"), "rows": measured}]}
+        cases = [c for c in CASES if c.name in {r.case for r in rows}]
     for path in write_outputs(Path(args.out), facts, settings, rows, cases):
         print(f"wrote {path}")
 

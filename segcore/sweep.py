@@ -295,7 +295,7 @@ def default_grid(method: str, params: str | Sequence[str] | None = None, *,
     >>> g.fixed, g.axes
     ({'algorithm': 'manual'}, {'level': (0.0, 0.25, 0.5, 0.75, 1.0)})
     >>> default_grid("watershed", ["sigma", "h"], points=3).axes["h"]
-    (0.001, 0.0224, 0.05, 0.5)
+    (0.001, 0.0224, 0.1, 0.5)
     """
     spec = get_method(method)
     if params is None:
