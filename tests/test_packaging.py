@@ -159,23 +159,18 @@ def test_import_registry_alone_lists_every_method_module_in_order():
     assert modules == known + sorted(set(found) - set(order))
 
 
-IMPORT_TIME = """
-    import sys, time
-    start = time.perf_counter()
-    import segcore
-    print(time.perf_counter() - start)
-    """
-
-
-def test_import_segcore_is_quick():
-    """``import segcore`` in a fresh interpreter takes under 2 s (best of two on a busy machine)."""
-    times = []
-    for _ in range(2):
-        times.append(float(_python(IMPORT_TIME, cwd=ROOT).strip()))
-        if times[-1] < 2.0:
-            break
-    print(f"import segcore: {', '.join(f'{t:.2f} s' for t in times)}")
-    assert min(times) < 2.0, f"import segcore took {min(times):.2f} s"
+def test_import_segcore_loads_no_app_or_heavy_optional_library():
+    """``import segcore`` stays light for a notebook or the CLI, and free of the app:
+    Streamlit, Plotly, torch, scikit-learn, PyAMG and Dask load only where used.
+    (It was a wall-clock bound of 2 s, which failed on a busy machine: the brief
+    wants no timed tests.)"""
+    heavy = ("streamlit", "plotly", "torch", "sklearn", "pyamg", "dask", "distributed")
+    out = _python(f"""
+        import sys
+        import segcore
+        print(sorted(m for m in {heavy!r} if m in sys.modules))
+        """, cwd=ROOT)
+    assert out.strip() == "[]", f"import segcore imported {out.strip()}"
 
 
 def test_torch_and_sklearn_load_only_when_a_method_needs_them():
