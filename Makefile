@@ -27,8 +27,17 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/streamlit run app.py --server.port 8501
 
+# Two passes, so the suite fits CI's 15 minutes on 2 cores. First everything but the
+# load test, in two pytest-xdist workers: numpy's and torch's own threads are held to
+# one each (they would only fight the other worker for the cores), and the browser
+# tests stay together on one worker (their shared server, and a module's Chromium),
+# whose waits for a page leave room for the other worker. Then the load test alone:
+# eight browser sessions at once use both cores, and its memory figures need a
+# quiet machine.
 test: install-test
-	$(BIN)/python -m pytest -q
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	  $(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not load"
+	$(BIN)/python -m pytest -q -m load tests
 
 bench: install
 	$(BIN)/python -m benchmarks.suite

@@ -3,11 +3,18 @@ own image, none seeing another's, and the server's memory bounded.
 
 The scenario is :mod:`benchmarks.load` (``python -m benchmarks.load`` prints the same
 figures as a table): ``streamlit run app.py`` on 127.0.0.1, eight Chromium contexts
-driven at once, two waves. Each session uploads its own generated picture, runs
+driven at once, one wave. Each session uploads its own generated picture, runs
 threshold, k-means and watershed (with seeds) on the Segment page, opens Compare,
 Evaluate and a lesson, and checks after every step that it sees no error and only
 its own image, seeds and results (the pictures are fetched and compared with what
 its own image gives). The figures go to ``test-artifacts/load.json``.
+
+What sessions leave behind once they are gone is checked here through Streamlit's own
+account (no upload, picture or connection kept), and in the app's own process by
+``tests/test_sessions_leave_nothing.py`` (nothing of their images or results).
+``python -m benchmarks.load`` runs a second wave and reports the server's resident
+memory after each (the README's table): a second wave of browsers in the test took
+45-60 s of CI's 15 minutes on a fast machine, twice that on a slow one.
 
 Chromium is ``/usr/bin/chromium``. Without it this test skips, except where
 ``SEGLAB_REQUIRE_BROWSER=1`` (CI sets it): there a missing browser is a failure.
@@ -23,24 +30,16 @@ import pytest
 
 from benchmarks import load
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.load]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-SESSIONS, WAVES = 8, 2
+SESSIONS, WAVES = 8, 1
 #: The server's peak resident memory (its process and workers) may not pass this:
 #: the bound issue #12 set for one 24 MP upload (benchmarks/browser.py). Eight
 #: sessions on pictures of at most 0.15 MP need far less (0.55 GB measured; 0.85 GB
 #: with glibc's default malloc settings); a copy of the image per rerun, or results
 #: kept without bound, would pass it.
 PEAK_LIMIT_MB = 2500
-#: What the second wave may leave behind beyond the first, in MB, not counting the
-#: growth of st.cache_data (bounded by each cache's max_entries, and reported by
-#: Streamlit itself). The server runs with malloc settings under which resident
-#: memory follows what is in use (benchmarks.load.TRIMMED_MALLOC). Measured: 0.1 to
-#: 2.5 MB in five comparisons of consecutive waves; with a leak put in on purpose
-#: (seglab.state keeping every image chosen, so the eight images of a wave, 1.4-1.8
-#: MB each as float32), 15 MB. A session's results or whole state, kept, are more.
-GROWTH_LIMIT_MB = 8
 
 
 def _missing(reason: str):
@@ -91,9 +90,3 @@ def test_eight_sessions_at_once_see_only_their_own_image_and_memory_stays_bounde
     assert figures["peak_rss_mb"] < PEAK_LIMIT_MB, (
         f"the server's memory peaked at {figures['peak_rss_mb']:.0f} MB "
         f"(limit {PEAK_LIMIT_MB} MB)\n{report}")
-    first, second = figures["rss_after_waves_mb"]
-    left = load.left_behind_mb(figures)
-    assert left <= GROWTH_LIMIT_MB, (
-        f"the server holds {second:.0f} MB after the second wave's sessions ended, "
-        f"{second - first:.0f} MB more than after the first's ({first:.0f} MB); beyond "
-        f"what st.cache_data grew by, {left:.0f} MB that the sessions left behind?\n{report}")
