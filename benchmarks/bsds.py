@@ -66,7 +66,7 @@ GRIDS: dict[str, dict[str, tuple]] = {
     "watershed": {"auto_markers": ("distance", "h-minima", "low-gradient"),
                   "h": (0.02, 0.05, 0.1, 0.2, 0.4)},
     "spectral": {"k": (2, 3, 4, 6, 8), "similarity_sigma": (0.05, 0.1, 0.3)},
-    "merge": {"cut_level": (0.02, 0.025, 0.0316, 0.04, 0.05), "colour_weight": (0.5, 0.75)},
+    "merge": {"cut_level": (0.1, 0.13, 0.17, 0.22, 0.28), "colour_weight": (0.15, 0.3, 0.5)},
     "edges": {"edge_fraction": (0.05, 0.1, 0.2, 0.3), "sigma": (1.0, 2.0, 3.0, 4.0)},
     # Two regions at most, so it cannot score well on natural photos; kept as a
     # floor, with a small grid because each image takes one to two seconds.

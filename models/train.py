@@ -76,6 +76,17 @@ TASKS = {
         ema=0.995,
         align=0.0, align_each=0.0, soft=0.0, exact=0.0, mirror=0.0,
     ),
+    # Boundaries of natural photos (BSDS500), for hierarchical merging: the share of
+    # annotators who drew a boundary within a pixel is the soft target of class 1. Every
+    # BSDS image is 481 px on its longer side; other images are seen at that size too.
+    "contours": dict(
+        in_channels=3, classes=["region", "boundary"], depth=4, base=16, up="transpose",
+        crop=160, batch=8, iters=3000, epoch_iters=100, lr=2e-3, max_side=481,
+        scale=(0.8, 1.25), tile=512, overlap=32,
+        elastic=2.0, angle=10.0, shear=0.0, dropout=0.0, weight_decay=1e-4, dice=1.0,
+        ema=0.995,
+        align=0.0, align_each=0.0, soft=1.0, exact=0.0, mirror=0.0,
+    ),
 }
 
 # Training settings ``--set KEY=VALUE`` may override.
@@ -85,6 +96,10 @@ SETTINGS = ("elastic", "angle", "shear", "dropout", "weight_decay", "dice", "ema
 MEMBRANE_SPLIT = {"train": list(range(0, 23)), "val": [23, 24], "report": list(range(25, 30))}
 HORSE_SPLIT = {"train": list(range(1, 209)), "val": list(range(209, 229)),
                "report": list(range(229, 269))}
+# BSDS500 train images by position in id order: the first 50 are where the merging
+# method's settings are tuned (benchmarks/bsds.py --limit-train 50), so the boundary
+# network never sees them; the last 15 pick its best epoch; val is the report split.
+CONTOUR_SPLIT = {"tune": slice(0, 50), "train": slice(50, 185), "val": slice(185, 200)}
 
 
 def slice_ranges(ids: list[int]) -> str:
@@ -148,6 +163,34 @@ def load_horse(root: Path, ids: list[int]) -> list[tuple[torch.Tensor, torch.Ten
         [f"horse{i:03d}" for i in ids])
     return [(_to_tensor(item.image), torch.from_numpy((item.truth == 2).astype(np.int64)))
             for item in data]
+
+
+def boundary_share(truths: list[np.ndarray]) -> np.ndarray:
+    """``(H, W) float32``: the share of the segmentations ``truths`` with a boundary
+    within one pixel (a 3x3 square) of each pixel; a boundary lies between a pixel and
+    its right or lower neighbour of another region.
+
+    Examples
+    --------
+    >>> a = np.array([[1, 1, 2, 2]] * 2); b = np.ones((2, 4), int)
+    >>> boundary_share([a, b]).tolist()[0]
+    [0.0, 0.5, 0.5, 0.5]
+    """
+    total = np.zeros(truths[0].shape, np.float32)
+    for t in truths:
+        edge = np.zeros(t.shape, bool)
+        edge[:, :-1] |= t[:, :-1] != t[:, 1:]
+        edge[:-1] |= t[:-1] != t[1:]
+        total += ndi.binary_dilation(edge, np.ones((3, 3), bool))
+    return total / len(truths)
+
+
+def load_contours(root: Path, split: str, part: slice) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Pairs (rgb (3, H, W), target (H, W) float32: :func:`boundary_share` of the
+    annotators) for the BSDS images of ``split`` at positions ``part`` in id order."""
+    data = open_dataset(root, layout="bsds", split=split)
+    return [(_to_tensor(item.image), torch.from_numpy(boundary_share(item.truths)))
+            for item in data.select(list(data.names[part]))]
 
 
 def rescale(img: torch.Tensor, target: torch.Tensor, max_side: int):
@@ -370,7 +413,8 @@ def main(argv: list[str] | None = None) -> None:
     if not (0 <= cfg["ema"] < 1 and 0 <= cfg["dropout"] < 1):
         ap.error(f"ema and dropout must be in [0, 1), got ema={cfg['ema']:g}, "
                  f"dropout={cfg['dropout']:g}")
-    folders = {"membrane": ("train/image", "train/label"), "horse": ("rgb", "figure_ground")}
+    folders = {"membrane": ("train/image", "train/label"), "horse": ("rgb", "figure_ground"),
+               "contours": ("images/train", "groundTruth/val")}
     if not all((args.data / sub).is_dir() for sub in folders[args.task]):
         ap.error(f"--data {str(args.data)!r} is not the {args.task} dataset: expected the "
                  f"folders {' and '.join(folders[args.task])} in it")
@@ -414,6 +458,16 @@ def main(argv: list[str] | None = None) -> None:
                 cfg["pair_offsets"] = offsets.tolist()
             log("label offset against the image (dy, dx), measured on the training slices: "
                 "(%.3f, %.3f) px" % cfg["label_offset"])
+    elif args.task == "contours":
+        train = load_contours(args.data, "train", CONTOUR_SPLIT["train"])
+        # Model selection and the report count a pixel as boundary where an annotator drew one.
+        val = [(i, (t > 0).long()) for i, t in load_contours(args.data, "train",
+                                                             CONTOUR_SPLIT["val"])]
+        report = [(i, (t > 0).long()) for i, t in load_contours(args.data, "val", slice(None))]
+        split_text = {"tuning of the merging method (never trained on)": "BSDS500 train, the "
+                      "first 50 by id", "train": "BSDS500 train, the 51st to 185th by id",
+                      "val (model selection)": "BSDS500 train, the last 15 by id",
+                      "report (held out)": "BSDS500 val, all 100"}
     else:
         split = HORSE_SPLIT
         train = [rescale(i, t, cfg["max_side"]) for i, t in load_horse(args.data, split["train"])]
@@ -525,6 +579,12 @@ def main(argv: list[str] | None = None) -> None:
                    "cell_iou": round(rep["iou"][1], 4), "membrane_iou": round(rep["iou"][0], 4),
                    "note": f"cell = white (255) / non-membrane; pooled over all pixels of the "
                            f"{len(report_ids)} slices"}
+    elif args.task == "contours":
+        metrics = {"split": "BSDS500 val (held out)",
+                   "boundary_iou": round(rep["iou"][1], 4),
+                   "pixel_error": round(rep["pixel_error"], 4),
+                   "note": "a pixel is boundary where any annotator drew a boundary within "
+                           "one pixel; pooled over all pixels of the 100 images"}
     else:
         metrics = {"split": "horse229-268 (held out)", "foreground_iou": round(rep["iou"][1], 4),
                    "background_iou": round(rep["iou"][0], 4),

@@ -3,9 +3,12 @@ the cut level, and scikit-image's RAG merging as the reference."""
 
 import numpy as np
 import pytest
+from scipy import ndimage as ndi
 from skimage import graph
+from test_datasets import shared
 
-from segcore import _memo, segment, synthetic
+from segcore import _memo, get_method, metrics, segment, synthetic
+from segcore.datasets import open_dataset
 from segcore.methods import merge as merging
 
 
@@ -22,16 +25,64 @@ def _blocks(rows=6, cols=7, size=4, seed=0):
     return labels.astype(np.int32), colours[labels].astype(np.float32)
 
 
+#: The colour gradient's own best setting on BSDS500 train (before the learned map,
+#: whose strengths run from 0 to 1, became the default with a cut level of its own).
+GRADIENT = dict(boundary="gradient", cut_level=0.0316, colour_weight=0.5, size_weight=0.4)
+
+
+# The colour gradient finds a drawn edge to the pixel. The learned map is a network's
+# estimate, made at BSDS's size (481 px on the longer side, so a 256 px drawing is
+# enlarged for it and its answer shrunk back): its edges land within about a pixel.
+@pytest.mark.parametrize("settings, least", [(GRADIENT, 0.99), ({}, 0.97)],
+                         ids=["gradient", "learned"])
 @pytest.mark.parametrize("name", ["shapes", "colour_shapes"])
-def test_drawn_shapes_are_found(name):
+def test_drawn_shapes_are_found(name, settings, least):
     s = getattr(synthetic, name)()
-    seg = segment(s.image, "merge")
+    seg = segment(s.image, "merge", **settings)
     assert seg.n_regions == len(np.unique(s.truth))
     for region in np.unique(s.truth):
         inside = s.truth == region
         found = np.bincount(seg.labels[inside]).argmax()
         iou = (inside & (seg.labels == found)).sum() / (inside | (seg.labels == found)).sum()
-        assert iou > 0.99, (region, iou)
+        assert iou > least, (region, iou)
+
+
+def test_the_learned_map_marks_edges_not_flat_colour():
+    s = synthetic.colour_shapes()
+    edges = merging.boundary_map(s.image, "learned")
+    assert edges.shape == s.truth.shape and 0 <= edges.min() and edges.max() <= 1
+    on_edge = ndi.morphological_gradient(s.truth, size=3) > 0
+    inside = ndi.binary_erosion(~on_edge, iterations=4)
+    assert np.median(edges[on_edge]) > 5 * np.median(edges[inside])
+
+
+def test_the_blur_shapes_only_the_gradient():
+    image = synthetic.colour_shapes().image
+    assert get_method("merge").param("sigma").when == ("boundary", ("gradient",))
+    _memo.clear()
+    learned = segment(image, "merge", sigma=0.5)
+    calls = []
+    again = segment(image, "merge", sigma=3.0, progress=calls.append)
+    assert not calls  # the learned map ignores the blur: the same merge order is reused
+    np.testing.assert_array_equal(learned.labels, again.labels)
+    sharp, blurred = (merging.boundary_map(image, "gradient", sigma=s) for s in (0.5, 3.0))
+    assert blurred.max() < 0.7 * sharp.max()
+    with pytest.raises(ValueError, match="boundary must be 'learned' or 'gradient'"):
+        merging.boundary_map(image, "canny")
+
+
+@pytest.mark.data
+def test_learned_boundaries_cover_bsds_val_photos_better_than_the_gradient():
+    """The registry defaults against the colour gradient at its own best setting, on
+    the first 20 val photos (measured: 0.565 against 0.509; one photo in four goes the
+    other way); the README's table has all 100 (0.609 against 0.511)."""
+    data = open_dataset(shared("bsds500"), split="val")
+    learned, gradient = [], []
+    for item in data.select(list(data.names[:20])):
+        learned.append(metrics.covering(segment(item.image, "merge").labels, item.truths))
+        old = segment(item.image, "merge", **GRADIENT)
+        gradient.append(metrics.covering(old.labels, item.truths))
+    assert np.mean(learned) > np.mean(gradient) + 0.03, (learned, gradient)
 
 
 @pytest.mark.parametrize("image", [np.full((20, 30, 1), 0.4, np.float32),
@@ -65,13 +116,14 @@ def test_more_merging_gives_fewer_nested_regions():
     assert len(np.unique(merging.cut(tree, level=1e9))) == 1
 
 
-def test_a_number_of_regions_is_met():
+@pytest.mark.parametrize("boundary", ["gradient", "learned"])
+def test_a_number_of_regions_is_met(boundary):
     image = synthetic.noisy((96, 96), sigma=0.1).image
-    n_basins = segment(image, "merge").extras["n_basins"]
-    assert n_basins > 20
-    for n in (1, 2, 5, 20):
-        assert segment(image, "merge", n_regions=n).n_regions == n
-    assert segment(image, "merge", n_regions=1000).n_regions == n_basins
+    n_basins = segment(image, "merge", boundary=boundary).extras["n_basins"]
+    assert n_basins > 8
+    for n in (1, 2, 5, 8):
+        assert segment(image, "merge", boundary=boundary, n_regions=n).n_regions == n
+    assert segment(image, "merge", boundary=boundary, n_regions=1000).n_regions == n_basins
 
 
 def test_boundary_graph_equals_skimage_rag_boundary():
@@ -188,7 +240,7 @@ def test_large_images_find_their_basins_on_a_smaller_gradient(monkeypatch):
     s = synthetic.colour_shapes()
     monkeypatch.setattr(merging, "MARKER_PIXELS", 5000)
     _memo.clear()
-    seg = segment(s.image, "merge")
+    seg = segment(s.image, "merge", **GRADIENT)
     assert seg.n_regions == len(np.unique(s.truth))
     assert (seg.labels == seg.labels[s.truth == 1][0]).mean() == pytest.approx(
         (s.truth == 1).mean(), abs=0.01)

@@ -14,9 +14,11 @@ from skimage.registration import phase_cross_correlation
 from skimage.segmentation import find_boundaries
 from torch.nn import functional as F
 
-from models.train import (TASKS, loss_fn, main, measure_label_offsets, recipe,
-                          sample_batch, sample_crops, slice_ranges)
+from models.train import (CONTOUR_SPLIT, TASKS, boundary_share, load_contours, loss_fn, main,
+                          measure_label_offsets, recipe, sample_batch, sample_crops,
+                          slice_ranges)
 from segcore import segment
+from segcore.datasets import open_dataset
 from segcore.nn.augment import Recipe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -381,3 +383,31 @@ def test_another_report_block_makes_a_cross_validation_fold(tmp_path, membrane_d
     assert split["val (model selection)"] == "none: the final weights are kept"
     assert card["metrics"]["split"] == "slices 0-4 (held out)"
     assert "25 train, 0 val, 5 report" in run.stdout
+
+
+def test_contour_targets_are_the_share_of_annotators_with_a_boundary_within_a_pixel():
+    split = np.ones((6, 8), np.int32)
+    split[:, 4:] = 2  # a boundary between columns 3 and 4
+    whole = np.ones((6, 8), np.int32)
+    share = boundary_share([split, whole])
+    # One annotator of two drew it: columns 2-4 are within a pixel of column 3's edge.
+    np.testing.assert_array_equal(share, np.where(np.isin(np.arange(8), [2, 3, 4]), 0.5, 0.0)[None]
+                                  .repeat(6, 0))
+    assert boundary_share([whole]).max() == 0
+
+
+@pytest.mark.data
+def test_contour_training_never_sees_the_images_merging_is_tuned_on():
+    from test_datasets import shared
+
+    root = shared("bsds500")
+    names = open_dataset(root, split="train").names
+    parts = {k: set(names[v]) for k, v in CONTOUR_SPLIT.items()}
+    assert [len(parts[k]) for k in ("tune", "train", "val")] == [50, 135, 15]
+    assert not (parts["tune"] & parts["train"] or parts["tune"] & parts["val"]
+                or parts["train"] & parts["val"])
+    # benchmarks/bsds.py --limit-train 50 tunes on the first 50 train images by id.
+    assert parts["tune"] == set(names[:50])
+    (image, target), = load_contours(root, "train", slice(50, 51))
+    assert image.shape[0] == 3 and target.shape == image.shape[1:]
+    assert 0 < float(target.mean()) < 0.5 and float(target.max()) <= 1

@@ -14,7 +14,8 @@ from segcore import segment
 from segcore.datasets import open_dataset
 from segcore.nn import infer
 from segcore.nn.infer import load_model, predict, read_card
-from segcore.nn.models import BUILTIN_MODELS, model_file, models_dir, shipped_dir
+from segcore.nn.models import (BUILTIN_MODELS, CONTOUR_MODEL, model_file, models_dir,
+                               shipped_dir)
 from segcore.nn.unet import UNet, UNetConfig
 
 
@@ -363,7 +364,7 @@ def test_shipped_models_are_package_data(monkeypatch):
     folder = Path(__file__).resolve().parents[1] / "segcore" / "nn" / "models"
     assert shipped_dir().resolve() == folder
     assert models_dir() == shipped_dir()
-    for name in BUILTIN_MODELS:
+    for name in BUILTIN_MODELS + (CONTOUR_MODEL,):
         for suffix in (".pt", ".json"):
             assert model_file(name, suffix).resolve() == folder / f"{name}{suffix}"
 

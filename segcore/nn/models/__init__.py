@@ -18,10 +18,13 @@ import threading
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["BUILTIN_MODELS", "models_dir", "model_file", "shipped_dir"]
+__all__ = ["BUILTIN_MODELS", "CONTOUR_MODEL", "models_dir", "model_file", "shipped_dir"]
 
-#: The shipped models, in the order the app offers them.
+#: The shipped segmentation models, in the order the app's U-Net method offers them.
 BUILTIN_MODELS = ("membrane", "horse")
+#: The shipped boundary model (BSDS500 contours), which hierarchical merging uses
+#: (:mod:`segcore.nn.contours`); not a segmentation the U-Net method offers.
+CONTOUR_MODEL = "contours"
 
 # Files extracted from a zipped install (see _real_path), kept until the process ends.
 _EXTRACTED = contextlib.ExitStack()
@@ -78,7 +81,7 @@ def model_file(name: str, suffix: str = ".pt") -> Path:
     Parameters
     ----------
     name : str
-        One of :data:`BUILTIN_MODELS`.
+        One of :data:`BUILTIN_MODELS` or :data:`CONTOUR_MODEL`.
     suffix : str
         ``".pt"`` for the weights, ``".json"`` for the card.
 
@@ -89,12 +92,12 @@ def model_file(name: str, suffix: str = ".pt") -> Path:
     >>> model_file("zebra")
     Traceback (most recent call last):
     ...
-    ValueError: there is no shipped model 'zebra'; the shipped models are membrane, horse
+    ValueError: there is no shipped model 'zebra'; the shipped models are membrane, horse, contours
     """
-    if name not in BUILTIN_MODELS:
+    if name not in BUILTIN_MODELS + (CONTOUR_MODEL,):
         raise ValueError(
             f"there is no shipped model {name!r}; the shipped models are "
-            + ", ".join(BUILTIN_MODELS)
+            + ", ".join(BUILTIN_MODELS + (CONTOUR_MODEL,))
         )
     if suffix not in (".pt", ".json"):
         raise ValueError(f"suffix must be '.pt' or '.json', got {suffix!r}")
