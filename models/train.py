@@ -4,6 +4,7 @@ Run from the repository root::
 
     python -m models.train --task membrane --data ../shared/data/isbi2012-membrane --out segcore/nn/models/
     python -m models.train --task horse --data ../shared/data/weizmann-horse --out segcore/nn/models/
+    python -m models.train --task contours --data ../shared/data/bsds500 --out segcore/nn/models/
 
 ``--out`` defaults to ``segcore/nn/models/``, where the shipped checkpoints and cards live
 (package data of :mod:`segcore.nn.models`); this folder keeps the script and the cards'
@@ -17,6 +18,10 @@ Splits (fixed; the report split is never used for training or model selection):
   ``--report FIRST-LAST`` holds out another block instead of 25-29, for one fold of a
   cross-validation over all 30 slices (the shipped model is not such a fold).
 - horse: train on images 001-208, select on 209-228, report on 229-268.
+- contours: BSDS500 train images by position in id order: train on 51-185, select on
+  186-200, never touch 1-50 (where hierarchical merging's settings are picked); report
+  on all 100 val images. The target is the share of annotators who drew a boundary
+  within one pixel (soft), and a pixel counts as boundary in val and report where any did.
 
 Augmentation follows the U-Net paper, done with one ``grid_sample`` per crop
 (:mod:`segcore.nn.augment`, which the augmentation lesson uses too): flips, 90-degree and
