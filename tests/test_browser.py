@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import time
 from pathlib import Path
 
@@ -534,8 +533,6 @@ CLASS_PATHS = ["/", "/segment", "/", "/evaluate"]
 CLASS_TITLES = {"/": "SegLab", "/segment": "Segment", "/evaluate": "Evaluate"}
 #: Milliseconds for the whole class to get its pages: 2 cores, 4 first runs.
 CLASS_MS = 120_000
-#: The frontend's main bundle (index.<hash>.js, not the preloaded index.esm.<hash>.js).
-MAIN_BUNDLE = re.compile(r"/static/js/index\.[A-Za-z0-9_-]+\.js$")
 #: File names that Streamlit's legacy multipage mode offered as pages when pages/ held
 #: scripts (the app's pages now live in pages/lab/ and pages/learn/).
 RAW_PAGE_FILES = ("app", "common", "home", "compare", "evaluate", "segment")
@@ -555,12 +552,13 @@ def test_a_class_opening_a_fresh_server_at_once_all_get_the_app(browser):
                 ctx = browser.new_context(viewport=VIEWPORT)
                 ctx.set_default_timeout(CLASS_MS)
                 contexts.append(ctx)
-            # The barrier: every page's request for the frontend's main bundle is held
-            # until all of them have asked, then all are answered at one moment, so
-            # the WebSockets open, and the first runs start, together.
-            held = []
-            for ctx in contexts:
-                ctx.route(MAIN_BUNDLE, lambda route: held.append(route))
+            # No barrier: the pages are sent on their way one after the other and load in
+            # parallel, so their WebSockets open, and their first runs start, within about
+            # a second of each other (the spread is reported). An earlier barrier held each
+            # page's request for the frontend's main bundle with a Playwright route until
+            # all had asked; one run in five here, a released page then never finished
+            # loading its modules nor opened its WebSocket: request interception, not the
+            # server (all its requests were answered).
             opened = {}
             for i, (ctx, path) in enumerate(zip(contexts, CLASS_PATHS)):
                 tab = ctx.new_page()
@@ -568,19 +566,10 @@ def test_a_class_opening_a_fresh_server_at_once_all_get_the_app(browser):
                 tab.on("pageerror", lambda err, tab=tab: tab.page_errors.append(str(err)))
                 tab.on("websocket", lambda ws, i=i: opened.setdefault(i, time.monotonic()))
                 tabs.append(tab)
+            released = time.monotonic()
             for tab, path in zip(tabs, CLASS_PATHS):
                 tab.goto(url + path, wait_until="commit", timeout=FIRST_LOAD_MS)
-            deadline = time.monotonic() + CLASS_MS / 1000
-            while len(held) < len(tabs):  # Playwright answers the routes while it waits
-                assert time.monotonic() < deadline, (
-                    f"only {len(held)} of {len(tabs)} pages asked for the frontend's "
-                    f"bundle:\n{_log_tail(log_path)}")
-                tabs[0].wait_for_timeout(50)
-            released = time.monotonic()
-            for route in held:
-                route.continue_()
-            for ctx in contexts:
-                ctx.unroute(MAIN_BUNDLE)
+            deadline = released + CLASS_MS / 1000
 
             problems = []
             for i, (tab, path) in enumerate(zip(tabs, CLASS_PATHS), start=1):
