@@ -144,9 +144,10 @@ def test_default_grids_stay_in_range_and_make_their_parameter_matter():
                 assert vals == (False, True)
             else:
                 assert vals[0] == p.low and vals[-1] == p.high and list(vals) == sorted(vals)
-                if p.log:  # geometric: no gap wider than an even step of the logarithm
+                if p.log:  # geometric: no gap much wider than an even step of the logarithm
                     even = math.log(p.high / p.low) / 4  # (whole numbers round: 5% more)
-                    slack = 1.05 if p.kind == "int" else 1.02
+                    # A point within a quarter step of the default gives way to it.
+                    slack = 1.25 * (1.05 if p.kind == "int" else 1.02)
                     assert np.diff(np.log(vals)).max() <= even * slack, (spec.name, p.name, vals)
     assert sw.default_grid("threshold").fixed == {"algorithm": "manual"}
     assert sw.default_grid("threshold", "window_size").fixed == {"algorithm": "sauvola"}
