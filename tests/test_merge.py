@@ -71,6 +71,16 @@ def test_the_blur_shapes_only_the_gradient():
         merging.boundary_map(image, "canny")
 
 
+def test_a_models_folder_without_the_boundary_model_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGLAB_MODELS", str(tmp_path))
+    image = synthetic.colour_shapes().image
+    _memo.clear()
+    with pytest.raises(ValueError, match="boundary model contours.pt is missing from .*"
+                                         "boundary=gradient"):
+        segment(image, "merge")
+    assert segment(image, "merge", **GRADIENT).n_regions == 4
+
+
 @pytest.mark.data
 def test_learned_boundaries_cover_bsds_val_photos_better_than_the_gradient():
     """The registry defaults against the colour gradient at its own best setting, on

@@ -315,12 +315,12 @@ def merge_order(pairs: np.ndarray, total: np.ndarray, count: np.ndarray, sums: n
 
 
 def boundary_map(image: np.ndarray, boundary: str, *, sigma: float = 1.0, space: str = "lab",
-                 progress=None) -> np.ndarray:
+                 features: np.ndarray | None = None, progress=None) -> np.ndarray:
     """``(H, W) float64``: how strongly each pixel of ``image`` looks like a region
     boundary. ``"learned"``: the shipped contour network's share of people who would
     draw one there (:func:`segcore.nn.contours.boundary_probability`, in ``[0, 1]``);
     ``"gradient"``: the :func:`colour_gradient` of ``space``'s features blurred by
-    ``sigma``.
+    ``sigma`` (``features``, when given, are those already converted).
 
     Examples
     --------
@@ -335,7 +335,7 @@ def boundary_map(image: np.ndarray, boundary: str, *, sigma: float = 1.0, space:
         return boundary_probability(image, progress=progress).astype(np.float64)
     if boundary != "gradient":
         raise ValueError(f"boundary must be 'learned' or 'gradient', got {boundary!r}")
-    return colour_gradient(to_space(image, space), sigma)
+    return colour_gradient(to_space(image, space) if features is None else features, sigma)
 
 
 def hierarchy(image: np.ndarray, *, boundary: str = "gradient", sigma: float = 1.0,
@@ -363,7 +363,7 @@ def hierarchy(image: np.ndarray, *, boundary: str = "gradient", sigma: float = 1
     """
     report = progress or (lambda fraction: None)
     features = to_space(image, space)
-    edges = boundary_map(image, boundary, sigma=sigma, space=space,
+    edges = boundary_map(image, boundary, sigma=sigma, space=space, features=features,
                          progress=lambda f: report(0.15 * f))
     basins = gradient_basins(edges, depth)
     report(0.2)
@@ -458,7 +458,7 @@ def _settings_notes(image: np.ndarray, params: dict) -> list[str]:
           help="The cost is multiplied by the smaller region's share of the image to this "
                "power: above 0 small regions merge before large ones."),
     Param("depth", "float", 0.02, label="Basin depth", low=0.001, high=0.5, log=True,
-          help="How deep a minimum of the colour gradient must be to start a basin of the "
+          help="How deep a minimum of the boundary map must be to start a basin of the "
                "over-segmentation: lower gives more, smaller basins to merge."),
     dataclasses.replace(blur_param(1.0, "the colour gradient"), when=("boundary", ("gradient",))),
     SPACE,

@@ -35,5 +35,10 @@ def boundary_probability(image: np.ndarray, *,
     """
     from segcore.nn.infer import load_model, predict  # torch loads when merging asks
 
-    net, card = load_model(model_file(CONTOUR_MODEL))
+    path = model_file(CONTOUR_MODEL)
+    if not path.is_file():  # SEGLAB_MODELS names a folder without it
+        raise ValueError(f"the boundary model {path.name} is missing from {path.parent}: copy "
+                         f"it there from segcore's models, or choose the colour gradient "
+                         f"(boundary=gradient)")
+    net, card = load_model(path)
     return predict(np.asarray(image, np.float32), net, card, progress=progress)[..., 1]
