@@ -145,11 +145,23 @@ def test_gmm_on_distinct_colours_is_sklearn_on_every_pixel(covariance_type):
     assert seg.extras["log_likelihood"] == pytest.approx(ref.score(x), abs=1e-6)
 
 
-def test_felzenszwalb_matches_skimage():
-    img = synthetic.colour_shapes((48, 64)).image
-    seg = segment(img, "felzenszwalb", space="rgb", scale=50, sigma=0.5, min_size=20)
-    ref = segmentation.felzenszwalb(img, scale=50, sigma=0.5, min_size=20, channel_axis=-1)
-    np.testing.assert_array_equal(seg.labels, ref + 1)
+@pytest.mark.parametrize("name", ["photo", "shapes"])
+@pytest.mark.parametrize("space", ["rgb", "lab", "gray"])
+def test_felzenszwalb_matches_skimage(name, space):
+    """Our merge loop (path halving, compiled, graph kept between calls) gives
+    scikit-image's labels exactly, on photos and in every colour space, while the
+    scale and smallest-region sliders move over the same kept graph."""
+    from segcore.color import to_space
+
+    img = synthetic.colour_shapes((48, 64)).image if name == "shapes" else _photo((90, 120))
+    feats = to_space(img, space)
+    for scale, sigma, min_size in [(300, 0.8, 200), (50, 0.8, 200), (50, 0.8, 5),
+                                   (10, 0.0, 1), (2000, 0.5, 20)]:
+        seg = segment(img, "felzenszwalb", space=space, scale=scale, sigma=sigma,
+                      min_size=min_size)
+        ref = segmentation.felzenszwalb(feats, scale=scale, sigma=sigma, min_size=min_size,
+                                        channel_axis=-1)
+        np.testing.assert_array_equal(seg.labels, ref + 1)
 
 
 def test_slic_matches_skimage():
