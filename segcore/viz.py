@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from skimage.segmentation import find_boundaries
 
+from segcore import _parallel
 from segcore.color import label_palette, to_gray
 from segcore.registry import Segmentation
 
@@ -117,12 +118,26 @@ def overlay(image: np.ndarray, labels: np.ndarray, *, alpha: float = 0.5,
     rgb = to_rgb(image)
     if rgb.shape[:2] != np.shape(labels):
         raise ValueError(f"image {rgb.shape[:2]} and labels {np.shape(labels)} differ in size")
-    colours = color_labels(labels)
-    a = np.where(np.asarray(labels)[..., None] > 0, alpha, 0.0).astype(np.float32)
-    out = (1 - a) * rgb + a * colours
+    labels = np.asarray(labels)
+    palette = label_palette(int(labels.max(initial=0)))
+    opacity = np.full(len(palette), alpha, np.float32)
+    opacity[0] = 0.0  # unlabelled pixels keep the image
+    out = np.empty(rgb.shape, np.float32)
+
+    # rgb + opacity * (colour - rgb), in place, a block of rows per core: this runs on
+    # every rerun of a page that shows a result (1 MP: 48 ms -> 21 ms).
+    def blend(rows):
+        block = rgb[rows]
+        mixed = palette[labels[rows]]
+        mixed -= block
+        mixed *= opacity[labels[rows]][..., None]
+        mixed += block
+        out[rows] = mixed
+
+    _parallel.run(blend, rgb.shape[0], rgb.shape[1] * 3)
     if show_boundaries:
         out[find_boundaries(labels, mode="inner")] = np.asarray(boundary_color, np.float32)
-    return out.astype(np.float32)
+    return out
 
 
 def before_after(image: np.ndarray, labels: np.ndarray, *, position: float,
@@ -202,7 +217,8 @@ def hex_colour(rgb) -> str:
 def display_rgb(image: np.ndarray, *, side: int = DISPLAY_SIDE) -> np.ndarray:
     """A ``uint8`` RGB picture for a screen, no larger than ``side`` pixels on its
     longer side; small images are enlarged by whole pixels so that a browser does
-    not blur their labels.
+    not blur their labels. ``image`` is a float image in [0, 1] or ``uint8`` pixels,
+    ``(H, W)`` or ``(H, W, C)``.
 
     Examples
     --------
@@ -210,19 +226,30 @@ def display_rgb(image: np.ndarray, *, side: int = DISPLAY_SIDE) -> np.ndarray:
     (900, 450, 3)
     >>> display_rgb(np.zeros((10, 20, 3), np.float32), side=900).shape
     (300, 600, 3)
+    >>> display_rgb(np.full((4, 4), 255, np.uint8), side=900)[0, 0].tolist()
+    [255, 255, 255]
     """
-    from segcore.io import preview
+    from PIL import Image
 
-    rgb = to_rgb(image)
+    from segcore.io import preview_shape
+
+    if image.dtype == np.uint8:
+        rgb = image if image.ndim == 3 else image[:, :, None]
+        rgb = np.repeat(rgb, 3, axis=2) if rgb.shape[2] == 1 else rgb
+    else:
+        rgb = to_uint8(to_rgb(image))
     h, w = rgb.shape[:2]
     factor = (side * 2 // 3) // max(h, w)
     if factor >= 2:
-        rgb = np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
-    elif max(h, w) > side:
-        scale = side / max(h, w)
-        shape = (max(1, round(h * scale)), max(1, round(w * scale)))
-        rgb = preview(rgb, max_pixels=shape[0] * shape[1])
-    return to_uint8(rgb)
+        return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+    if max(h, w) <= side:
+        return rgb
+    scale = side / max(h, w)
+    small = preview_shape(rgb.shape, max_pixels=max(1, round(h * scale)) * max(1, round(w * scale)))
+    # segcore.io.preview's filter, on the 8-bit picture in one call rather than on
+    # each float channel: within one gray level of it, in a third of the time.
+    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).resize(
+        small[::-1], Image.Resampling.BILINEAR))
 
 
 def label_names(seg: Segmentation) -> list[str]:

@@ -93,7 +93,7 @@ def thumbnail(origin: str, name: str, side: int = 160) -> np.ndarray:
     if origin == "generated":
         picture = _generated(name).image
     else:
-        picture = samples.skimage_picture(name).astype(np.float32) / 255
+        picture = samples.skimage_picture(name)  # uint8, shown as it is
     h, w = picture.shape[:2]
     s = min(h, w)
     top, left = (h - s) // 2, (w - s) // 2
