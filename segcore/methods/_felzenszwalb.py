@@ -81,64 +81,8 @@ def segment(feats: np.ndarray, *, scale: float, sigma: float, min_size: int) -> 
     return _merge(first, second, costs, h * w, float(scale) / 255.0, int(min_size)).reshape(h, w)
 
 
-_KERNEL = None
-
-
 def _merge(first, second, costs, n, scale, min_size):
-    global _KERNEL
-    if _KERNEL is None:  # numba's import and first compile wait for the first call
-        _KERNEL = _compile()
-    return _KERNEL(first, second, costs, n, scale, min_size)
+    # numba's import and the compiled loop (cached on disk) wait for the first call.
+    from segcore.methods._felzenszwalb_loop import merge
 
-
-def _compile():
-    import numba
-
-    @numba.njit(cache=True, nogil=True)
-    def find(parent, x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]  # path halving
-            x = parent[x]
-        return x
-
-    @numba.njit(cache=True, nogil=True)
-    def merge(first, second, costs, n, scale, min_size):
-        parent = np.arange(n, dtype=np.int32)
-        size = np.ones(n, dtype=np.int64)
-        inner = np.zeros(n, dtype=np.float64)  # a region's largest merged edge
-        for e in range(costs.size):
-            a = find(parent, first[e])
-            b = find(parent, second[e])
-            if a == b:
-                continue
-            # As scikit-image computes it: the threshold rounded to float32.
-            ta = np.float32(inner[a] + scale / size[a])
-            tb = np.float32(inner[b] + scale / size[b])
-            if costs[e] < min(ta, tb):
-                if size[a] < size[b]:
-                    a, b = b, a
-                parent[b] = a
-                size[a] += size[b]
-                inner[a] = costs[e]
-        # Regions smaller than min_size join the neighbour across their weakest edge.
-        for e in range(costs.size):
-            a = find(parent, first[e])
-            b = find(parent, second[e])
-            if a != b and (size[a] < min_size or size[b] < min_size):
-                if size[a] < size[b]:
-                    a, b = b, a
-                parent[b] = a
-                size[a] += size[b]
-        # Number regions by their first pixel in raster order.
-        labels = np.empty(n, dtype=np.int64)
-        number = np.full(n, -1, dtype=np.int64)
-        count = 0
-        for i in range(n):
-            r = find(parent, i)
-            if number[r] < 0:
-                number[r] = count
-                count += 1
-            labels[i] = number[r]
-        return labels
-
-    return merge
+    return merge(first, second, costs, n, scale, min_size)
