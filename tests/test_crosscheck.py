@@ -182,6 +182,44 @@ def test_watershed_with_seeds_matches_skimage(gray_image):
     np.testing.assert_array_equal(seg.labels, ref)
 
 
+@pytest.mark.parametrize("auto_markers", ["low-gradient", "h-minima", "distance"])
+@pytest.mark.parametrize("h", [0.02, 0.1, 0.3])
+def test_watershed_automatic_markers_match_skimage_on_a_photo(auto_markers, h):
+    """The compiled flood gives scikit-image's labels on a photo's relief, from the
+    same markers, whatever the markers."""
+    from segcore.methods.watershed import _distance_relief, _relief
+
+    img = _photo((90, 120))
+    seg = segment(img, "watershed", auto_markers=auto_markers, h=h)
+    gray = to_gray(img)
+    elevation = (_distance_relief(gray, 1.0)[3] if auto_markers == "distance"
+                 else _relief(gray, 1.0)[1])
+    ref = segmentation.watershed(elevation, seg.extras["markers"])
+    np.testing.assert_array_equal(seg.labels, ref)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_flood_matches_skimage_on_random_reliefs(seed):
+    """Random reliefs and markers: equal labels where marker levels are distinct; on
+    reliefs of four levels (ties everywhere) only the order of marker pixels at the
+    same level differs from scikit-image's heap, on a few pixels at most."""
+    from segcore.methods.watershed import flood
+
+    rng = np.random.default_rng(seed)
+    h, w = rng.integers(5, 70, 2)
+    markers = np.zeros((h, w), np.int32)
+    for label in range(1, 7):
+        markers[rng.integers(0, h), rng.integers(0, w)] = label
+    relief = rng.random((h, w))
+    np.testing.assert_array_equal(flood(relief, markers), segmentation.watershed(relief, markers))
+    stepped = rng.integers(0, 4, (h, w)).astype(np.float64)
+    block = np.zeros((h, w), np.int32)
+    block[: h // 3, : w // 3] = 1
+    block[-(h // 3):, -(w // 3):] = 2
+    agree = (flood(stepped, block) == segmentation.watershed(stepped, block)).mean()
+    assert agree >= 0.99
+
+
 def test_region_growing_one_seed_matches_flood(gray_image):
     seg = segment(gray_image, "region_growing", seeds=[(20, 20, 1)], tolerance=0.15, connectivity=4)
     ref = segmentation.flood(gray_image[:, :, 0], (20, 20), tolerance=0.15, connectivity=1)

@@ -83,6 +83,6 @@ def segment(feats: np.ndarray, *, scale: float, sigma: float, min_size: int) -> 
 
 def _merge(first, second, costs, n, scale, min_size):
     # numba's import and the compiled loop (cached on disk) wait for the first call.
-    from segcore.methods._felzenszwalb_loop import merge
+    from segcore.methods._loops import merge
 
     return merge(first, second, costs, n, scale, min_size)
