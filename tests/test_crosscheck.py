@@ -164,12 +164,24 @@ def test_felzenszwalb_matches_skimage(name, space):
         np.testing.assert_array_equal(seg.labels, ref + 1)
 
 
-def test_slic_matches_skimage():
-    img = synthetic.colour_shapes((48, 64)).image
-    seg = segment(img, "slic", space="rgb", n_segments=30, compactness=10.0, sigma=1.0)
-    ref = segmentation.slic(img, n_segments=30, compactness=0.1, sigma=1.0, convert2lab=False,
-                            start_label=1, channel_axis=-1)
-    np.testing.assert_array_equal(seg.labels, ref)
+@pytest.mark.parametrize("name", ["photo", "shapes"])
+@pytest.mark.parametrize("space", ["rgb", "lab", "gray"])
+def test_slic_matches_skimage(name, space):
+    """Our SLIC (rows on every core, blur kept between calls) gives scikit-image's
+    labels exactly, on a photo and shapes, in every colour space, as the sliders move."""
+    from segcore.color import to_space
+
+    img = synthetic.colour_shapes((48, 64)).image if name == "shapes" else _photo((90, 120))
+    feats = to_space(img, space)
+    feats = feats[:, :, 0] if space == "gray" else feats
+    for n_segments, compactness, sigma in [(30, 10.0, 1.0), (200, 10.0, 1.0), (7, 30.0, 0.0),
+                                           (500, 1.0, 2.0)]:
+        seg = segment(img, "slic", space=space, n_segments=n_segments, compactness=compactness,
+                      sigma=sigma)
+        ref = segmentation.slic(feats, n_segments=n_segments, compactness=compactness / 100,
+                                sigma=sigma, convert2lab=False, start_label=1,
+                                channel_axis=None if space == "gray" else -1)
+        np.testing.assert_array_equal(seg.labels, ref)
 
 
 def test_watershed_with_seeds_matches_skimage(gray_image):

@@ -181,3 +181,129 @@ def flood(elevation, labels):
             # rule: a basin is shared by arrival time, not won by who spilled first).
             items = _push(heap, items, max(image[nb], level), float(age), float(nb))
     return labels
+
+
+@numba.njit(cache=True, nogil=True)
+def slic_windows(segments, step_y, step_x, height, width):
+    """Each SLIC centre's search window ``[y0, y1) x [x0, x1)``, in scikit-image's
+    single-precision arithmetic (an empty window for a centre left without pixels).
+
+    Examples
+    --------
+    >>> slic_windows(np.array([[0, 5, 5, 0.5]], np.float32), 2, 2, 20, 20).tolist()
+    [[1, 10, 1, 10]]
+    """
+    n = segments.shape[0]
+    out = np.zeros((n, 4), np.int64)
+    reach_y = np.float32(2 * step_y)
+    reach_x = np.float32(2 * step_x)
+    one = np.float32(1)
+    for k in range(n):
+        cy = segments[k, 1]
+        cx = segments[k, 2]
+        if cy != cy or cx != cx:  # NaN: no pixel chose this centre last time
+            continue
+        out[k, 0] = int(max(cy - reach_y, np.float32(0)))
+        out[k, 1] = int(min((cy + reach_y) + one, np.float32(height)))
+        out[k, 2] = int(max(cx - reach_x, np.float32(0)))
+        out[k, 3] = int(min((cx + reach_x) + one, np.float32(width)))
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def slic_assign(image, segments, windows, spatial_weight, nearest, distance, start, stop):
+    """One SLIC assignment step on rows ``start:stop``: each pixel goes to the
+    nearest centre whose window holds it (colour plus weighted position, float32),
+    the first such centre on a tie, as scikit-image's loop over centres decides.
+    Rows are independent, so blocks of rows run on separate cores. Returns whether
+    any pixel was assigned.
+
+    Examples
+    --------
+    >>> img = np.zeros((4, 4, 1), np.float32); img[:, 2:] = 1
+    >>> seg = np.array([[0, 1, 0.5, 0], [0, 1, 2.5, 1]], np.float32)
+    >>> near = np.zeros((4, 4), np.int64); dist = np.zeros((4, 4), np.float32)
+    >>> slic_assign(img, seg, slic_windows(seg, 2, 2, 4, 4), np.float32(0.01), near, dist, 0, 4)
+    True
+    >>> near[0].tolist()
+    [1, 1, 2, 2]
+    """
+    n, features = segments.shape
+    width = image.shape[1]
+    changed = False
+    for y in range(start, stop):
+        for x in range(width):
+            distance[y, x] = np.inf
+        fy = np.float32(y)
+        for k in range(n):
+            if y < windows[k, 0] or y >= windows[k, 1]:
+                continue
+            dz = segments[k, 0]  # (cz - 0) of a one-slice volume, times a spacing of 1
+            dz *= dz
+            dy = segments[k, 1] - fy
+            dy *= dy
+            cx = segments[k, 2]
+            row = image[y]
+            best = distance[y]
+            if features == 6:  # three colour features: the common case, unrolled
+                c0, c1, c2 = segments[k, 3], segments[k, 4], segments[k, 5]
+                for x in range(windows[k, 2], windows[k, 3]):
+                    dx = cx - np.float32(x)
+                    d = ((dz + dy) + dx * dx) * spatial_weight
+                    if d >= best[x]:  # colour only adds: this centre cannot win here
+                        continue
+                    t0 = row[x, 0] - c0
+                    t1 = row[x, 1] - c1
+                    t2 = row[x, 2] - c2
+                    d += (t0 * t0 + t1 * t1) + t2 * t2
+                    if best[x] > d:
+                        nearest[y, x] = k + 1
+                        best[x] = d
+                        changed = True
+                continue
+            for x in range(windows[k, 2], windows[k, 3]):
+                dx = cx - np.float32(x)
+                d = ((dz + dy) + dx * dx) * spatial_weight
+                if d >= best[x]:
+                    continue
+                colour = np.float32(0)
+                for c in range(3, features):
+                    t = row[x, c - 3] - segments[k, c]
+                    colour += t * t
+                d += colour
+                if best[x] > d:
+                    nearest[y, x] = k + 1
+                    best[x] = d
+                    changed = True
+    return changed
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def slic_centres(image, nearest, segments):
+    """Move every SLIC centre to the mean position and colour of its pixels, summed
+    in raster order in float32 as scikit-image sums them (a centre without pixels
+    becomes NaN, as there).
+
+    Examples
+    --------
+    >>> seg = np.zeros((1, 4), np.float32)
+    >>> slic_centres(np.ones((2, 2, 1), np.float32), np.ones((2, 2), np.int64), seg)
+    >>> seg.tolist()
+    [[0.0, 0.5, 0.5, 1.0]]
+    """
+    n, features = segments.shape
+    height, width = nearest.shape
+    count = np.zeros(n, np.int64)
+    segments[:, :] = 0
+    for y in range(height):
+        fy = np.float32(y)
+        for x in range(width):
+            k = nearest[y, x] - 1
+            count[k] += 1
+            segments[k, 1] += fy
+            segments[k, 2] += np.float32(x)
+            for c in range(3, features):
+                segments[k, c] += image[y, x, c - 3]
+    for k in range(n):
+        for c in range(features):
+            segments[k, c] /= np.float32(count[k])
