@@ -79,3 +79,32 @@ def test_segcore_never_imports_streamlit():
             elif isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
             assert not any(n.split(".")[0] == "streamlit" for n in names), path
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([[3, 0], [3, 7]], np.int32), np.zeros((0, 3), np.int64), np.array([-2, 5, -2]),
+    np.array([True, False]), np.array([2**40, 1], np.int64),
+    np.random.default_rng(0).integers(0, 300, (40, 50)).astype(np.uint16)])
+def test_label_values_is_np_unique(labels):
+    """The counting fast path answers what np.unique answers, whatever the labels."""
+    from segcore.registry import label_values
+
+    got = label_values(labels)
+    np.testing.assert_array_equal(got, np.unique(labels))
+    assert got.dtype == np.unique(labels).dtype
+
+
+def test_display_rgb_is_the_preview_in_eight_bits():
+    """The 8-bit resize of a picture for the screen stays within one gray level of
+    segcore.io.preview's float resize (the same filter)."""
+    from segcore.io import preview
+
+    rng = np.random.default_rng(1)
+    img = rng.random((300, 420, 3)).astype(np.float32)
+    shown = viz.display_rgb(img, side=200)
+    scale = 200 / 420  # the longer side goes to 200 pixels
+    expected = viz.to_uint8(preview(img, max_pixels=round(300 * scale) * round(420 * scale)))
+    assert shown.shape == expected.shape
+    assert np.abs(shown.astype(int) - expected).max() <= 1
+    gray8 = (img[:, :, 0] * 255).astype(np.uint8)
+    np.testing.assert_array_equal(viz.display_rgb(gray8, side=1000)[..., 0], gray8)
