@@ -80,13 +80,24 @@ def commit_to_an_answer(page) -> None:
     # The question's own widget: its key ends in ".guess", and Streamlit names the
     # element's container after the key.
     guess = page.locator("[data-testid='stMain'] [class*='guess']").first
-    if guess.locator("input[type='range']").count():
-        guess.locator("input[type='range']").focus()
-        page.keyboard.press("ArrowRight")
-    else:
-        guess.locator("label:has(input[type='radio'])").first.click()
-    page.wait_for_function("() => window.__benchIdle ? window.__benchIdle() : true",
-                           timeout=STEP_MS)
+    enabled = """() => { const b = [...document.querySelectorAll("[data-testid='stMain'] button")]
+        .find(b => b.innerText.trim() === "Reveal"); return !!b && !b.disabled; }"""
+    # A click that lands while the page is still redrawing (a heavy lesson just opened
+    # on a busy machine) can be lost with the element it hit: answer again until
+    # Reveal is enabled (seen once in the test suite's two workers, U-Net lesson).
+    for _ in range(3):
+        if guess.locator("input[type='range']").count():
+            guess.locator("input[type='range']").focus()
+            page.keyboard.press("ArrowRight")
+        else:
+            guess.locator("label:has(input[type='radio'])").first.click()
+        page.wait_for_function("() => window.__benchIdle ? window.__benchIdle() : true",
+                               timeout=STEP_MS)
+        try:
+            page.wait_for_function(enabled, timeout=10_000)
+            return
+        except Exception:  # noqa: BLE001  (not enabled yet: answer again)
+            continue
 
 
 def reveal(page) -> tuple[float, str]:
