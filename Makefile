@@ -40,6 +40,7 @@ test: install-test
 	$(BIN)/python -m pytest -q -m load tests
 
 bench: install
+	$(PIP) -e ".[bench]"
 	$(BIN)/python -m benchmarks.suite
 
 clean:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from skimage import measure
 
@@ -59,15 +57,15 @@ def region_growing(image, *, seeds, tolerance, connectivity):
 #: beta) is solved exactly instead: about a second at this size on two cores.
 EXACT_WALKER_PIXELS = 250_000
 #: The walker's solves stop when the residual has fallen by this factor: labels then
-#: equal the exact solve's on 99.95% of the pixels of a 1 MP photo (scikit-image asks
-#: 1e-5: four V-cycles more for no change the eye can see).
+#: equal the exact solve's on 99.98% of the pixels of a 1 MP photo, after 6 cycles
+#: (scikit-image asks 1e-5: five cycles more for no change the eye can see).
 WALKER_TOL = 1e-3
 #: Above this beta the edge weights span many orders of magnitude and a residual of
 #: 1e-3 leaves labels wrong (3.4% of the pixels of the blobs image at beta 10,000):
 #: there the solves go to scikit-image's 1e-5.
 WALKER_SHARP_BETA = 1000.0
 WALKER_SHARP_TOL = 1e-5
-#: Conjugate-gradient steps at most per label (each one V-cycle of the multigrid).
+#: Conjugate-gradient steps at most per label (each one cycle of the multigrid).
 WALKER_MAXITER = 30
 #: The highest seed label the random walker takes: its result holds a probability map
 #: for every label up to the highest (64 of them take 256 MB at 1 MP), and each label
@@ -158,8 +156,9 @@ def walker_probabilities(gray: np.ndarray, seeds: np.ndarray, beta: float, *,
     :data:`WALKER_SHARP_TOL` past :data:`WALKER_SHARP_BETA`).
 
     The same system as scikit-image's ``random_walker`` (:func:`walker_system`),
-    solved by conjugate gradients with one V-cycle of algebraic multigrid (PyAMG's
-    Ruge-Stuben, as skimage's ``cg_mg`` mode) per step. The probabilities of the
+    solved by flexible conjugate gradients with one cycle of aggregation multigrid
+    per step (:mod:`segcore.methods._amg`; scikit-image's ``cg_mg`` mode uses
+    PyAMG's Ruge-Stuben, whose hierarchy alone took 2 s at 1 MP). The probabilities of the
     labels sum to one at every pixel, so ``L`` labels take ``L - 1`` solves and the
     last is the rest (scikit-image solves all ``L``: two labels cost it twice as
     much). ``exact`` solves directly (sparse LU) instead. ``progress(fraction)`` is
@@ -187,24 +186,11 @@ def walker_probabilities(gray: np.ndarray, seeds: np.ndarray, beta: float, *,
         x = spsolve(A.tocsc(), rhs)
         out[:-1, unseeded] = x.reshape(len(unseeded), -1).T
     else:
-        # Single precision halves the memory each V-cycle reads (a third less time at
-        # 1 MP; labels still agree with the exact solve on 99.97% of pixels). At high
-        # beta the weights span more than single precision holds: then double.
-        for dtype in (np.float32, np.float64):
-            try:
-                # PyAMG warns where CG meets a matrix it cannot finish in this precision
-                # ("indefinite"): that solve counts as not done.
-                with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as said:
-                    warnings.simplefilter("always")
-                    x, solved = _multigrid(A, B, seed_ids, ids, dtype, report,
-                                           WALKER_SHARP_TOL if beta > WALKER_SHARP_BETA
-                                           else WALKER_TOL)
-            except (ValueError, ArithmeticError, np.linalg.LinAlgError):
-                continue
-            solved &= not said
-            if solved or dtype is np.float64:
-                out[:-1, unseeded] = x
-                break
+        with np.errstate(all="ignore"):
+            x, solved = _multigrid(A, B, seed_ids, ids, report,
+                                   WALKER_SHARP_TOL if beta > WALKER_SHARP_BETA else WALKER_TOL)
+        if np.isfinite(x).all():
+            out[:-1, unseeded] = x
         else:
             solved = False
             out[:-1, unseeded] = 1 / len(ids)
@@ -214,59 +200,33 @@ def walker_probabilities(gray: np.ndarray, seeds: np.ndarray, beta: float, *,
     return out.reshape(len(ids), *gray.shape), solved
 
 
-def _multigrid(A, B, seed_ids, ids, dtype, report, tol):
-    """The first ``L - 1`` labels' probabilities at the unseeded pixels, by CG with
-    a Ruge-Stuben V-cycle in ``dtype``, and whether every solve reached the
-    tolerance (and stayed finite)."""
-    # The coarsest level is solved exactly by sparse LU; where single precision has
-    # made it singular (seen on smooth synthetic images), the hierarchy is built
-    # again down to a tiny level solved by pseudo-inverse, which any matrix allows.
-    # Either way it only preconditions CG: the answer meets the same tolerance.
-    try:
-        return _multigrid_solve(_hierarchy(A, dtype, "splu"), A, B, seed_ids, ids, dtype,
-                                report, tol)
-    except RuntimeError as err:  # scipy's splu: "Factor is exactly singular"
-        if "singular" not in str(err):
-            raise
-        return _multigrid_solve(_hierarchy(A, dtype, "pinv"), A, B, seed_ids, ids, dtype,
-                                report, tol)
+def _multigrid(A, B, seed_ids, ids, report, tol):
+    """The first ``L - 1`` labels' probabilities at the unseeded pixels, by flexible
+    CG preconditioned with aggregation multigrid (:mod:`segcore.methods._amg`), and
+    whether every solve reached the tolerance."""
+    from segcore.methods import _amg
 
-
-def _hierarchy(A, dtype, coarse_solver):
-    import pyamg
-
-    # Settings measured on the 1 MP photo of benchmarks.suite (setup + solve, 2 cores):
-    # PyAMG's defaults 2.7 s; a forward Gauss-Seidel sweep before the coarse grid and a
-    # backward one after (symmetric, half the sweeps), direct interpolation (a cheaper
-    # hierarchy), Ruge-Stuben's second splitting pass (a better one: 5 V-cycles instead
-    # of 9) and a looser strength of connection (0.1): 1.9 s. Coarsening stops at
-    # 5000 unknowns, solved by sparse LU (6 levels instead of 11, 3 V-cycles instead
-    # of 5; same agreement with the exact solve, 99.97%): 1.8 s.
-    return pyamg.ruge_stuben_solver(
-        A.astype(dtype), coarse_solver=coarse_solver,
-        max_coarse=5000 if coarse_solver == "splu" else 10, interpolation="direct",
-        CF=("RS", {"second_pass": True}), strength=("classical", {"theta": 0.1}),
-        presmoother=("gauss_seidel", {"sweep": "forward"}),
-        postsmoother=("gauss_seidel", {"sweep": "backward"}))
-
-
-def _multigrid_solve(ml, A, B, seed_ids, ids, dtype, report, tol):
+    # A's links to unseeded pixels, without its diagonal; each pixel's links to seeds
+    # come from B, not from the diagonal less the links (no cancellation).
+    A = A.tocsr()
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    off = rows != A.indices
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[off], minlength=A.shape[0]))])
+    ml = _amg.hierarchy(indptr, A.indices[off], -A.data[off], np.asarray(B.sum(1)).ravel())
     report(0.4)
     out, solved = np.empty((len(ids) - 1, A.shape[0])), True
     for n, label in enumerate(ids[:-1]):
-        b = (B @ (seed_ids == label).astype(np.float64)).astype(dtype)
-        residuals: list = []
         start, share = 0.4 + 0.6 * n / (len(ids) - 1), 0.6 / (len(ids) - 1)
 
-        def step(_x, residuals=residuals, start=start, share=share):
+        def step(residuals, start=start, share=share):
             # how far the residual has fallen, on a log scale, towards the tolerance
             done = np.log(residuals[0] / max(residuals[-1], 1e-300)) / np.log(1 / tol)
             report(start + share * float(np.clip(done, 0, 1)))
 
-        out[n] = ml.solve(b, tol=tol, accel="cg", maxiter=WALKER_MAXITER,
-                          residuals=residuals, callback=step)
+        out[n], residuals = ml.solve(B @ (seed_ids == label).astype(np.float64), tol=tol,
+                                     maxiter=WALKER_MAXITER, callback=step)
         solved &= bool(residuals[-1] <= tol * residuals[0] * 1.0001)
-    return out, solved and bool(np.isfinite(out).all())
+    return out, solved
 
 
 @register("random_walker", label="Random walker", seeds="optional", gray_only=True,
