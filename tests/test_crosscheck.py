@@ -450,6 +450,29 @@ def test_the_walkers_system_is_scikit_images():
     np.testing.assert_allclose(B @ onehot, rhs.toarray(), rtol=1e-12, atol=1e-15)
 
 
+
+def test_the_multigrids_links_are_the_walkers_system_rounded_to_single_precision():
+    # The multigrid builds the walker's system straight into its own form; the same
+    # matrix and right-hand side as walker_system's, within single precision.
+    from scipy import sparse
+
+    from segcore.methods import _amg, regions
+
+    rng = np.random.default_rng(4)
+    gray = rng.random((12, 15))
+    seeds = np.zeros((12, 15), np.int32)
+    seeds[0, 0], seeds[11, 14], seeds[5, 7], seeds[5, 8] = 1, 2, 2, 1
+    A, B, unseeded, seeded = regions.walker_system(gray, seeds, 90.0)
+    right, down = regions._walker_links(gray, 90.0)
+    mine, ptr, idx, w, d = _amg.grid_links(right, down, seeds)
+    np.testing.assert_array_equal(mine, unseeded)
+    links = sparse.csr_array((w, idx, ptr), shape=A.shape).toarray()
+    np.testing.assert_allclose(np.diag(np.diag(A.toarray())) - A.toarray(), links, rtol=1e-7)
+    np.testing.assert_allclose(np.diag(A.toarray()), links.sum(1) + d, rtol=1e-7)
+    for label in (1, 2):
+        np.testing.assert_allclose(_amg.seed_links(right, down, seeds, unseeded, label),
+                                   B @ (seeds.ravel()[seeded] == label), rtol=1e-7)
+
 def _grid_laplacian(h, w, rng, spread):
     """A 4-neighbour grid's links (CSR, both directions) with weights spanning
     ``10**-spread`` to 1, and its links to seeds (a few pixels, one of them strongly)."""
@@ -464,6 +487,7 @@ def _grid_laplacian(h, w, rng, spread):
     links = sparse.csr_array((np.concatenate([vals, vals]), (np.concatenate([rows, cols]),
                                                             np.concatenate([cols, rows]))))
     links.sort_indices()
+    links.data = links.data.astype(np.float32).astype(np.float64)  # as the solver keeps them
     d = np.zeros(h * w)
     d[rng.choice(h * w, 5, replace=False)] = rng.random(5)
     d[0] = 1e3  # far more to a seed than to its neighbours: left out of the coarse levels
