@@ -102,9 +102,9 @@ def _pairs(indptr, indices, w, d, strong, join):
 
 @numba.njit(cache=True, nogil=True)
 def _coarse(indptr, indices, w, d, group, count):
-    """The Galerkin coarse Laplacian of ``group``: its links (CSR) and ``d``. Two
-    passes, counting then filling, so that nothing larger than the result is made
-    (at 4 MP, allocating for the worst case cost more than the sums)."""
+    """The Galerkin coarse Laplacian of ``group``: its links (CSR) and ``d``. One
+    pass, into arrays as long as the fine links (single precision and 32-bit
+    indices keep them small), then cut to length."""
     n = indptr.size - 1
     # the members of each group, in order
     start = np.zeros(count + 1, np.int64)
@@ -122,22 +122,13 @@ def _coarse(indptr, indices, w, d, group, count):
             fill[g] += 1
     seen = np.full(count, -1, np.int64)  # the last coarse row that met each column
     cindptr = np.zeros(count + 1, np.int64)
-    for g in range(count):
-        links = 0
-        for m in range(start[g], start[g + 1]):
-            i = members[m]
-            for k in range(indptr[i], indptr[i + 1]):
-                h = group[indices[k]]
-                if h >= 0 and h != g and seen[h] != g:
-                    seen[h] = g
-                    links += 1
-        cindptr[g + 1] = cindptr[g] + links
-    cindices = np.empty(cindptr[count], np.int32)
-    cw = np.empty(cindptr[count], np.float32)
+    cindices = np.empty(indices.size, np.int32)
+    cw = np.empty(indices.size, np.float32)
     cd = np.zeros(count)
     total = np.zeros(count)  # a coarse row's sums, by column
+    pos = 0
     for g in range(count):
-        pos = cindptr[g]
+        row = pos
         for m in range(start[g], start[g + 1]):
             i = members[m]
             cd[g] += d[i]
@@ -148,15 +139,16 @@ def _coarse(indptr, indices, w, d, group, count):
                 if h < 0:
                     cd[g] += w[k]  # towards a node left out: held fixed like a seed
                     continue
-                if seen[h] != count + g:  # tagged anew: the first pass's tags were g
-                    seen[h] = count + g
+                if seen[h] != g:
+                    seen[h] = g
                     cindices[pos] = h
                     pos += 1
                 total[h] += w[k]
-        for k in range(cindptr[g], cindptr[g + 1]):
+        for k in range(row, pos):
             cw[k] = total[cindices[k]]
             total[cindices[k]] = 0.0
-    return cindptr, cindices, cw, cd
+        cindptr[g + 1] = pos
+    return cindptr, cindices[:pos].copy(), cw[:pos].copy(), cd
 
 
 @numba.njit(cache=True, nogil=True)
@@ -301,6 +293,30 @@ def seed_links(right, down, seeds, unseeded, label):
     return out
 
 
+@numba.njit(cache=True, nogil=True)
+def _direction(z, az, r, p, q, beta):
+    """Flexible CG's new direction in place, in one pass over the vectors: ``p = z -
+    beta p`` and ``q = A p`` (from ``az = A z``). Returns ``p . q`` and ``p . r``."""
+    pq, pr = 0.0, 0.0
+    for i in range(z.size):
+        p[i] = z[i] - beta * p[i]
+        q[i] = az[i] - beta * q[i]
+        pq += p[i] * q[i]
+        pr += p[i] * r[i]
+    return pq, pr
+
+
+@numba.njit(cache=True, nogil=True)
+def _step(x, r, p, q, alpha):
+    """``x += alpha p`` and ``r -= alpha q`` in place; returns ``r . r``."""
+    rr = 0.0
+    for i in range(x.size):
+        x[i] += alpha * p[i]
+        r[i] -= alpha * q[i]
+        rr += r[i] * r[i]
+    return rr
+
+
 class _Level:
     """One level's Laplacian (links as CSR, diagonal) and its grouping into the next.
 
@@ -415,22 +431,16 @@ class Hierarchy:
         residuals = [float(np.sqrt(r @ r))]
         if residuals[0] == 0:
             return x, residuals
-        p = q = pq = None
+        p, q = np.zeros(b.size), np.zeros(b.size)
+        pq = 1.0
         for _ in range(maxiter):
             z = self.cycle(r)
-            az = top.apply(z)
-            if p is None:
-                p, q = z, az
-            else:  # orthogonal to the last direction (FCG(1))
-                beta = (z @ q) / pq
-                p, q = z - beta * p, az - beta * q
-            pq = p @ q
+            # the new direction, orthogonal to the last one (FCG(1)); the first step's
+            # last direction is zero
+            pq, pr = _direction(z, top.apply(z), r, p, q, (z @ q) / pq)
             if not pq > 0:
                 break
-            alpha = (p @ r) / pq
-            x += alpha * p
-            r -= alpha * q
-            residuals.append(float(np.sqrt(r @ r)))
+            residuals.append(float(np.sqrt(_step(x, r, p, q, pr / pq))))
             if callback is not None:
                 callback(residuals)
             if residuals[-1] <= tol * residuals[0]:
