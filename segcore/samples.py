@@ -59,15 +59,22 @@ def list_samples() -> list[SampleInfo]:
     >>> len(list_samples()) == len(synthetic.SAMPLES) + len(SKIMAGE_SAMPLES)
     True
     """
-    out = [SampleInfo("generated", name, synthetic.make(name).description)
+    out = [SampleInfo("generated", name, synthetic.DESCRIPTIONS[name])
            for name in synthetic.SAMPLES]
     out += [SampleInfo("scikit-image", name, text) for name, text in SKIMAGE_SAMPLES.items()]
     return out
 
 
+#: The file inside scikit-image's package that each of its loaders reads.
+_SKIMAGE_FILES = {name: name + ".png" for name in SKIMAGE_SAMPLES} | {
+    "rocket": "rocket.jpg", "immunohistochemistry": "ihc.png",
+    "hubble_deep_field": "hubble_deep_field.jpg", "retina": "retina.jpg"}
+
+
 def skimage_picture(name: str) -> np.ndarray:
     """A picture bundled with scikit-image as ``uint8`` pixels (``(H, W)`` gray or
-    ``(H, W, 3)`` colour), straight from the package.
+    ``(H, W, 3)`` colour), straight from the package: the pixels
+    ``skimage.data.<name>()`` gives (the horse's ``True`` as 255).
 
     Examples
     --------
@@ -76,10 +83,19 @@ def skimage_picture(name: str) -> np.ndarray:
     """
     if name not in SKIMAGE_SAMPLES:
         raise ValueError(f"unknown sample {name!r}; valid: {', '.join(SKIMAGE_SAMPLES)}")
-    import skimage.data
+    import importlib.util
+    from pathlib import Path
 
-    array = getattr(skimage.data, name)()
-    return array.astype(np.uint8) * 255 if array.dtype == bool else array
+    from PIL import Image
+
+    # The file read with Pillow, as scikit-image's loaders read it (imread with its
+    # 'pil' plugin; tested equal), without importing skimage.data: that imports
+    # skimage.io, skimage.color and scipy.linalg, 0.4 s of the app's first page.
+    folder = Path(importlib.util.find_spec("skimage").submodule_search_locations[0]) / "data"
+    with Image.open(folder / _SKIMAGE_FILES[name]) as picture:
+        if name == "horse":  # data.horse(): its gray picture as booleans (white True)
+            return np.where(np.asarray(picture.convert("L")) > 127, 255, 0).astype(np.uint8)
+        return np.asarray(picture).copy()
 
 
 def skimage_png(name: str) -> bytes:
@@ -117,7 +133,5 @@ def skimage_truth(name: str) -> np.ndarray | None:
     """
     if name not in SKIMAGE_TRUTHS:
         return None
-    import skimage.data
-
-    # data.horse() is True on the white background, False on the horse.
-    return np.where(skimage.data.horse(), 1, 2).astype(np.int32)
+    # data.horse() is True (255 here) on the white background, False on the horse.
+    return np.where(skimage_picture("horse") > 0, 1, 2).astype(np.int32)

@@ -7,12 +7,14 @@ are the samples the app may ship besides scikit-image's bundled images.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
-from skimage import draw, filters, segmentation
+from skimage import draw
 
-__all__ = ["Sample", "two_regions", "shapes", "blobs", "noisy", "low_contrast", "SAMPLES", "make"]
+__all__ = ["Sample", "two_regions", "shapes", "blobs", "noisy", "low_contrast", "SAMPLES",
+           "DESCRIPTIONS", "make"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def two_regions(shape: tuple[int, int] = (64, 64), *, low: float = 0.2, high: fl
     truth = np.ones((h, w), np.int32)
     truth[:, w // 2:] = 2
     image = np.where(truth == 2, high, low)
-    return Sample("two regions", _finish(image), truth, "Two flat halves; any method should split them.")
+    return Sample("two regions", _finish(image), truth, DESCRIPTIONS["two regions"])
 
 
 def shapes(shape: tuple[int, int] = (192, 256), *, rng: int = 0) -> Sample:
@@ -88,8 +90,7 @@ def shapes(shape: tuple[int, int] = (192, 256), *, rng: int = 0) -> Sample:
     truth[rr, cc] = 4
     levels = np.array([0.0, 0.15, 0.45, 0.7, 0.9])
     image = levels[truth] + gen.normal(0, 0.02, shape)
-    return Sample("shapes", _finish(image), truth,
-                  "Three flat shapes on a dark background; classes by gray level.")
+    return Sample("shapes", _finish(image), truth, DESCRIPTIONS["shapes"])
 
 
 def blobs(shape: tuple[int, int] = (192, 192), *, n: int = 12, rng: int = 0) -> Sample:
@@ -109,11 +110,12 @@ def blobs(shape: tuple[int, int] = (192, 192), *, n: int = 12, rng: int = 0) -> 
         cy, cx = gen.uniform(r, h - r), gen.uniform(r, w - r)
         rr, cc = draw.disk((cy, cx), gen.uniform(0.7, 1.3) * r, shape=shape)
         ids[rr, cc] = i + 1
-    ids = segmentation.relabel_sequential(ids)[0].astype(np.int32)  # hidden discs drop out
+    from skimage.segmentation import relabel_sequential  # loads when first needed
+
+    ids = relabel_sequential(ids)[0].astype(np.int32)  # hidden discs drop out
     truth = np.where(ids > 0, 2, 1).astype(np.int32)
     image = np.where(truth == 2, 0.75, 0.25) + gen.normal(0, 0.03, shape)
-    return Sample("blobs", _finish(image), truth, "Bright round cells, some touching.",
-                  instances=ids)
+    return Sample("blobs", _finish(image), truth, DESCRIPTIONS["blobs"], instances=ids)
 
 
 def noisy(shape: tuple[int, int] = (192, 192), *, sigma: float = 0.2, rng: int = 0) -> Sample:
@@ -127,8 +129,7 @@ def noisy(shape: tuple[int, int] = (192, 192), *, sigma: float = 0.2, rng: int =
     base = blobs(shape, rng=rng)
     gen = np.random.default_rng(rng + 1)
     image = base.image[:, :, 0] + gen.normal(0, sigma, shape)
-    return Sample("noisy blobs", _finish(image), base.truth,
-                  f"Blobs with Gaussian noise (sigma {sigma:g}); smoothing or spatial methods help.",
+    return Sample("noisy blobs", _finish(image), base.truth, _NOISY.format(sigma=sigma),
                   instances=base.instances)
 
 
@@ -148,9 +149,10 @@ def low_contrast(shape: tuple[int, int] = (192, 192), *, rng: int = 0) -> Sample
     h, w = shape
     ramp = np.linspace(0.2, 0.7, w)[None, :] * np.ones((h, 1))
     image = ramp + 0.08 * (base.truth == 2) + gen.normal(0, 0.01, shape)
-    image = filters.gaussian(image, sigma=0.5)
-    return Sample("low contrast", _finish(image), base.truth,
-                  "Faint blobs under uneven lighting; try a local threshold.",
+    from skimage.filters import gaussian  # loads when first needed
+
+    image = gaussian(image, sigma=0.5)
+    return Sample("low contrast", _finish(image), base.truth, DESCRIPTIONS["low contrast"],
                   instances=base.instances)
 
 
@@ -167,9 +169,22 @@ def colour_shapes(shape: tuple[int, int] = (192, 256), *, rng: int = 0) -> Sampl
     gen = np.random.default_rng(rng + 3)
     palette = np.array([[0, 0, 0], [0.15, 0.2, 0.25], [0.8, 0.25, 0.2], [0.25, 0.6, 0.3], [0.9, 0.85, 0.3]])
     image = palette[base.truth] + gen.normal(0, 0.02, shape + (3,))
-    return Sample("colour shapes", _finish(image), base.truth,
-                  "Coloured shapes; the red and green ones differ in hue more than in brightness.")
+    return Sample("colour shapes", _finish(image), base.truth, DESCRIPTIONS["colour shapes"])
 
+
+_NOISY = "Blobs with Gaussian noise (sigma {sigma:g}); smoothing or spatial methods help."
+
+#: What each sample shows, at its default settings: a gallery lists them without
+#: drawing a single image (drawing them all imports scipy.ndimage, 0.3 s).
+DESCRIPTIONS = {
+    "shapes": "Three flat shapes on a dark background; classes by gray level.",
+    "colour shapes": "Coloured shapes; the red and green ones differ in hue more than in "
+                     "brightness.",
+    "blobs": "Bright round cells, some touching.",
+    "noisy blobs": _NOISY.format(sigma=inspect.signature(noisy).parameters["sigma"].default),
+    "low contrast": "Faint blobs under uneven lighting; try a local threshold.",
+    "two regions": "Two flat halves; any method should split them.",
+}
 
 SAMPLES = {
     "shapes": shapes,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from skimage.segmentation import find_boundaries
 
 from segcore import _parallel
 from segcore.color import label_palette, to_gray
@@ -91,6 +90,8 @@ def boundaries(image: np.ndarray, labels: np.ndarray, *, color=(1.0, 0.9, 0.0)) 
     >>> boundaries(img, lab)[0, 1].tolist()
     [1.0, 0.8999999761581421, 0.0]
     """
+    from skimage.segmentation import find_boundaries  # loads when first needed
+
     out = to_rgb(image).copy()
     out[find_boundaries(labels, mode="inner")] = np.asarray(color, np.float32)
     return out
@@ -136,6 +137,8 @@ def overlay(image: np.ndarray, labels: np.ndarray, *, alpha: float = 0.5,
 
     _parallel.run(blend, rgb.shape[0], rgb.shape[1] * 3)
     if show_boundaries:
+        from skimage.segmentation import find_boundaries  # loads when first needed
+
         out[find_boundaries(labels, mode="inner")] = np.asarray(boundary_color, np.float32)
     return out
 

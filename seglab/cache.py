@@ -14,7 +14,7 @@ import streamlit as st
 
 import segcore
 from segcore import io as sio
-from segcore import samples, viz
+from segcore import samples
 from segcore.registry import Segmentation, scale_seeds
 from segcore.stoppable import segment_stoppable
 
@@ -83,21 +83,6 @@ def sample_image(origin: str, name: str) -> CurrentImage:
     if truth is None:
         return picture
     return picture.with_truth(truth, note=samples.SKIMAGE_TRUTHS[name])
-
-
-@st.cache_data(show_spinner=False)
-def thumbnail(origin: str, name: str, side: int = 160) -> np.ndarray:
-    """A small square ``uint8`` picture of a sample for the gallery (centre crop),
-    made from the pixels as they come, not from a decoded, previewed sample: the
-    gallery's first showing on a fresh server takes 0.1 s instead of 1.5 s."""
-    if origin == "generated":
-        picture = _generated(name).image
-    else:
-        picture = samples.skimage_picture(name)  # uint8, shown as it is
-    h, w = picture.shape[:2]
-    s = min(h, w)
-    top, left = (h - s) // 2, (w - s) // 2
-    return viz.display_rgb(picture[top:top + s, left:left + s], side=side)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

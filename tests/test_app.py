@@ -79,6 +79,20 @@ def test_picking_a_generated_sample_brings_its_ground_truth():
     no_trouble(at)
 
 
+@pytest.mark.parametrize("sample", segcore.samples.list_samples(), ids=lambda s: s.name)
+def test_the_shipped_gallery_pictures_are_what_the_samples_make_now(sample):
+    # The gallery shows shipped pictures; a sample that changes needs them made anew
+    # with `python -m seglab.gallery`.
+    from seglab import gallery
+
+    shipped = np.asarray(Image.open(gallery.thumbnail_path(sample.origin, sample.name)))
+    np.testing.assert_array_equal(shipped, gallery.make_thumbnail(sample.origin, sample.name),
+                                  err_msg="run python -m seglab.gallery")
+    # and the gallery lists the words the sample itself carries
+    if sample.origin == "generated":
+        assert sample.description == segcore.synthetic.make(sample.name).description
+
+
 @pytest.mark.parametrize("name", list(segcore.samples.SKIMAGE_SAMPLES))
 def test_bundled_pictures_load_without_a_download(name):
     # skimage.data would fetch missing files with pooch; these must ship inside the package.

@@ -9,7 +9,7 @@ from skimage import exposure, feature, filters, segmentation
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.mixture import GaussianMixture
 
-from segcore import _parallel, segment, synthetic
+from segcore import _parallel, samples, segment, synthetic
 from segcore.color import to_gray
 from segcore.methods import clustering
 from segcore.methods import graph as engine_graph
@@ -538,3 +538,16 @@ def test_aggregation_multigrid_takes_few_steps_however_large_the_grid():
         ml = _amg.hierarchy(links.indptr, links.indices, links.data, d)
         steps.append(len(ml.solve(d, tol=1e-6, maxiter=100)[1]) - 1)
     assert steps[1] <= steps[0] + 3, steps
+
+
+@pytest.mark.parametrize("name", list(samples.SKIMAGE_SAMPLES))
+def test_bundled_pictures_are_the_pixels_scikit_images_loaders_give(name):
+    # segcore reads the files with Pillow, without importing skimage.data (0.4 s).
+    import skimage.data
+
+    theirs = getattr(skimage.data, name)()
+    if theirs.dtype == bool:
+        theirs = theirs.astype(np.uint8) * 255
+    mine = samples.skimage_picture(name)
+    assert mine.dtype == theirs.dtype and mine.shape == theirs.shape
+    np.testing.assert_array_equal(mine, theirs)

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from segcore import viz
-from seglab import cache, challenge, uploads
+from seglab import cache, challenge, gallery, uploads
 from seglab.state import current, set_current
 
 st.title("SegLab")
@@ -94,7 +94,7 @@ with chooser:
                 with cols[i % 4]:
                     chosen = cur.origin == origin and (cur.sample == s.name or
                                                        cur.name == s.name + ".png")
-                    st.image(cache.thumbnail(origin, s.name), width="stretch")
+                    st.image(gallery.thumbnail(origin, s.name), width="stretch")
                     st.button(s.name, key=f"sample.{origin}.{s.name}", on_click=use_sample,
                               args=(origin, s.name), type="primary" if chosen else "secondary",
                               width="stretch", help=s.description)
