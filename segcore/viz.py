@@ -66,7 +66,22 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     >>> to_uint8(np.array([[0.0, 0.5, 1.0]]))
     array([[  0, 128, 255]], dtype=uint8)
     """
-    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    image = np.asarray(image)
+    out = np.empty(image.shape, np.uint8)
+    if image.ndim == 0:
+        return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+    # round(clip(x) * 255) in place, a block of rows per core, each block in its own
+    # scratch while it is in the cache: every rerun that shows a result converts one
+    # (1 MP: four whole-image passes, ~15 ms, before).
+    def convert(rows):
+        block = np.clip(image[rows], 0, 1)
+        block *= 255
+        np.rint(block, out=block)
+        out[rows] = block
+
+    _parallel.run(convert, image.shape[0], image[:1].size)
+    return out
 
 
 def color_labels(labels: np.ndarray) -> np.ndarray:

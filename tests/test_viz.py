@@ -108,3 +108,14 @@ def test_display_rgb_is_the_preview_in_eight_bits():
     assert np.abs(shown.astype(int) - expected).max() <= 1
     gray8 = (img[:, :, 0] * 255).astype(np.uint8)
     np.testing.assert_array_equal(viz.display_rgb(gray8, side=1000)[..., 0], gray8)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_to_uint8_in_blocks_equals_the_plain_formula(dtype):
+    # Large enough to run in blocks on every core; out-of-range values and halves.
+    rng = np.random.default_rng(5)
+    image = rng.uniform(-0.2, 1.2, (700, 900, 3)).astype(dtype)
+    image[0, :6, 0] = [0.5 / 255, 1.5 / 255, 2.5 / 255, 0.0, 1.0, 254.5 / 255]
+    plain = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    np.testing.assert_array_equal(viz.to_uint8(image), plain)
+    np.testing.assert_array_equal(viz.to_uint8(image[:, :, 0]), plain[:, :, 0])
