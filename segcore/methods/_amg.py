@@ -18,7 +18,7 @@ algebraic multigrid method") as flexible conjugate gradients:
   correction and one backwards after it, and solves each coarse level by two
   conjugate-gradient steps preconditioned by the next (the K-cycle), which keeps the
   number of outer steps from growing with the size of the image; the coarsest level
-  (at most :data:`COARSEST` unknowns) is factorised once.
+  (at most :data:`COARSEST` unknowns) is inverted once.
 
 Building the hierarchy is a few passes over the links (0.3 s at 1 MP, where PyAMG's
 Ruge-Stuben took 1.7-2.2 s), every pass a compiled loop (numba, cached on disk), and
