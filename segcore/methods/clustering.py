@@ -255,8 +255,8 @@ def table(image: np.ndarray, space: str, *, levels: int | None = None,
 
     # The distinct colours are kept between calls on the same image (segcore._memo):
     # moving k or the number of iterations refits the table, it does not find the
-    # colours again (0.1 s of a 1 MP photo's 0.2-0.5 s, for a 23 ms hash). Colour bins
-    # are not: at 4 MP they take 25 ms, hashing the image 94 ms.
+    # colours again (0.1 s of a 1 MP photo's 0.2-0.5 s, for a 5 ms hash). Colour bins
+    # are not: at 4 MP they take 25 ms, hashing the image 17 ms.
     if image.shape[0] * image.shape[1] >= BIN_PIXELS:
         return compute()
     return _memo.cached("clustering.table", image, (space,), compute)
