@@ -30,19 +30,36 @@ MAX_PIXELS = 50_000_000
 FULL_RESULTS_KEPT = 2
 
 
+# Large arrays (decoded images, previews, method results) are kept with
+# st.cache_resource, which hands out the kept object itself: st.cache_data pickles
+# what it keeps and unpickles a copy on every read, which cost 0.1 s per GMM slider
+# move (labels and posteriors, 24 MB at 1 MP) and more for a 12 MP upload (144 MB as
+# float32). Shared objects are made read-only, so no page can change them for others.
+
+
+def _read_only(*arrays: np.ndarray | None) -> None:
+    for array in arrays:
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
+
+
 # --------------------------------------------------------------------------- images
 
 
 # Decoded images can be large (50 MP in colour is 600 MB as float32): keep few.
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def _decode(key: str, _data: bytes) -> tuple[np.ndarray, sio.ImageInfo]:
     # Keyed by the content hash: the bytes themselves need not be hashed again.
-    return sio.load_image_with_info(_data, max_pixels=MAX_PIXELS)
+    image, info = sio.load_image_with_info(_data, max_pixels=MAX_PIXELS)
+    _read_only(image)
+    return image, info
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _preview(key: str, _image: np.ndarray) -> np.ndarray:
-    return sio.preview(_image, max_pixels=PREVIEW_PIXELS)
+    preview = sio.preview(_image, max_pixels=PREVIEW_PIXELS)
+    _read_only(preview)
+    return preview
 
 
 @st.cache_data(show_spinner=False)
@@ -85,9 +102,11 @@ def sample_image(origin: str, name: str) -> CurrentImage:
     return picture.with_truth(truth, note=samples.SKIMAGE_TRUTHS[name])
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def _resize_nearest(key: str, shape: tuple[int, int], _labels: np.ndarray) -> np.ndarray:
-    return sio.resize_labels(_labels, shape)
+    labels = sio.resize_labels(_labels, shape)
+    _read_only(labels)
+    return labels
 
 
 def truth_at(cur: CurrentImage, shape: tuple[int, int]) -> np.ndarray | None:
@@ -100,12 +119,14 @@ def truth_at(cur: CurrentImage, shape: tuple[int, int]) -> np.ndarray | None:
 # --------------------------------------------------------------------------- running methods
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _segment(image_key: str, method: str, params: tuple, seeds: tuple,
              _image: np.ndarray) -> Segmentation:
     # Preview results, keyed by the image's content hash and everything the method
     # sees; the array itself is not hashed again on every rerun.
-    return segcore.segment(_image, method, seeds=list(seeds) or None, **dict(params))
+    seg = segcore.segment(_image, method, seeds=list(seeds) or None, **dict(params))
+    _read_only(seg.labels, seg.probabilities, *seg.extras.values())
+    return seg
 
 
 def _segment_full(cur: CurrentImage, method: str, params: tuple, seeds: tuple,

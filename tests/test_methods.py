@@ -105,6 +105,21 @@ def test_seeds_are_respected(name, two_regions):
     np.testing.assert_array_equal(segment(image, name, seeds=markers).labels, seg.labels)
 
 
+@pytest.mark.parametrize("name", METHODS)
+def test_read_only_images_are_accepted_and_left_alone(name, blobs_image):
+    # The app shares decoded images and previews between sessions as read-only
+    # arrays (seglab/cache.py); every method must take them as they are.
+    spec = segcore.get_method(name)
+    seeds = _seeds_for(spec, blobs_image.shape[:2])
+    params = {"rng": 0} if any(p.name == "rng" for p in spec.params) else {}
+    frozen = blobs_image.copy()
+    frozen.flags.writeable = False
+    seg = segment(frozen, name, seeds=seeds, **params)
+    np.testing.assert_array_equal(frozen, blobs_image)
+    np.testing.assert_array_equal(seg.labels,
+                                  segment(blobs_image, name, seeds=seeds, **params).labels)
+
+
 @pytest.mark.parametrize("name", [m.name for m in list_methods()
                                   if any(p.name == "rng" for p in m.params)])
 def test_same_rng_same_labels(name, blobs_image):

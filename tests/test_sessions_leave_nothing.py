@@ -3,8 +3,9 @@
 Several sessions, each on its own uploaded picture, walk the lab (upload, Segment with
 threshold and watershed, Compare, Evaluate), in the app's own process through
 Streamlit's AppTest, and end. Python's own allocation tracer (``tracemalloc``, which
-numpy reports its arrays to) then counts what is still held, with Streamlit's
-``st.cache_data`` and segcore's store of the last few images' blurs and gradients
+numpy reports its arrays to) then counts what is still held, with the app's caches
+(``st.cache_data`` and ``st.cache_resource``'s bounded stores of decoded images,
+previews and results) and segcore's store of the last few images' blurs and gradients
 emptied at both readings (bounded caches: what they hold is not a session's). A
 module-level reference to an image or a result, kept per session, grows this count by
 the pictures' size; what a session keeps in its own state goes with it.
@@ -23,6 +24,7 @@ import streamlit as st
 
 from benchmarks import load
 from segcore import _memo
+from seglab import cache
 from test_app import choose_method, no_trouble, png, start, type_seed
 
 #: Sessions after the first. Each has the load test's picture for it (benchmarks.load:
@@ -54,6 +56,8 @@ def _visit(index: int) -> None:
 
 def _held_mb() -> float:
     st.cache_data.clear()
+    for kept in (cache._decode, cache._preview, cache._segment, cache._resize_nearest):
+        kept.clear()
     _memo.clear()  # the last few images' blurs and gradients, kept for the next slider move
     gc.collect()
     return tracemalloc.get_traced_memory()[0] / 2**20

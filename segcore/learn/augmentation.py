@@ -26,6 +26,7 @@ from skimage.segmentation import find_boundaries
 
 from segcore import io as sio
 from segcore.nn import augment
+from segcore.nn.infer import image_tensor
 from segcore.viz import to_rgb
 
 __all__ = ["QUADRANTS", "warp", "mask_picture", "with_grid",
@@ -44,7 +45,7 @@ GRID = (0.2, 0.6, 1.0)
 
 
 def _tensor(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(np.asarray(image, np.float32).transpose(2, 0, 1)))
+    return image_tensor(image)
 
 
 def warp(image: np.ndarray, truth: np.ndarray | None, params: augment.Augment, *,

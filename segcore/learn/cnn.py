@@ -229,12 +229,12 @@ def unet_features(image: np.ndarray, net, card, *, model: str = "") -> Features:
     import torch
     from torch.nn import functional as F
 
-    from segcore.nn.infer import adapt_channels, normalise, working_scale
+    from segcore.nn.infer import adapt_channels, image_tensor, normalise, working_scale
 
     if image.ndim != 3:
         raise ValueError(f"image must have shape (H, W, C), got {image.shape}")
     img = adapt_channels(np.asarray(image, np.float32), card.config.in_channels)
-    x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
+    x = image_tensor(img)[None]
     height, width = img.shape[:2]
     x = normalise(working_scale(x, card), card)
     h, w = x.shape[-2:]

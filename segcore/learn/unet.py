@@ -35,8 +35,8 @@ from torch.nn import functional as F
 from segcore import io as sio
 from segcore import metrics, viz
 # The padding rules are infer's own (one copy of them): its split of the extra pixels.
-from segcore.nn.infer import (ModelCard, _pad_amounts, adapt_channels, load_model, mirror_pad,
-                              normalise, working_scale)
+from segcore.nn.infer import (ModelCard, _pad_amounts, adapt_channels, image_tensor, load_model,
+                              mirror_pad, normalise, working_scale)
 from segcore.nn.unet import UNet, UNetConfig
 
 __all__ = [
@@ -85,8 +85,7 @@ def working_copy(image: np.ndarray, truth: np.ndarray | None, card: ModelCard
     h, w = image.shape[:2]
     if card.max_side is None or max(h, w) == card.max_side:
         return image, truth
-    x = torch.from_numpy(np.ascontiguousarray(np.asarray(image, np.float32).transpose(2, 0, 1)))
-    x = working_scale(x[None], card)
+    x = working_scale(image_tensor(image)[None], card)
     small = x[0].permute(1, 2, 0).clamp(0, 1).numpy().astype(np.float32)
     return small, (None if truth is None else sio.resize_labels(truth, small.shape[:2]))
 
@@ -153,7 +152,7 @@ def network_input(image: np.ndarray, card: ModelCard) -> NetworkInput:
     _check_scale(image, card)
     h, w = image.shape[:2]
     img = adapt_channels(np.asarray(image, np.float32), card.config.in_channels)
-    x = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))[None]
+    x = image_tensor(img)[None]
     x, top, left = _pad(normalise(x, card), card)
     # The same padding applied to the pixels' own coordinates says where each comes from.
     rows = torch.arange(h, dtype=torch.float64).view(1, 1, h, 1).expand(1, 1, h, w)
@@ -523,8 +522,7 @@ def gradient_field(net: UNet, card: ModelCard, image: np.ndarray, row: int, col:
     h, w = image.shape[:2]
     if not (0 <= row < h and 0 <= col < w):
         raise ValueError(f"pixel ({row}, {col}) is outside the {h} x {w} image")
-    img = torch.from_numpy(np.ascontiguousarray(
-        np.asarray(image, np.float32).transpose(2, 0, 1)))[None].requires_grad_(True)
+    img = image_tensor(image)[None].requires_grad_(True)
     # The model's channels from the image's, differentiably (as adapt_channels does).
     c, want = img.shape[1], card.config.in_channels
     if c == want:

@@ -45,6 +45,7 @@ __all__ = [
     "load_checkpoint",
     "load_model",
     "adapt_channels",
+    "image_tensor",
     "predict",
 ]
 
@@ -369,6 +370,21 @@ def adapt_channels(image: np.ndarray, in_channels: int) -> np.ndarray:
     raise ValueError(f"cannot adapt a {c}-channel image to a model taking {in_channels} channels")
 
 
+def image_tensor(image: np.ndarray) -> torch.Tensor:
+    """An ``(H, W, C)`` image as a ``(C, H, W)`` float32 tensor, sharing its memory
+    where it can. A read-only array (the app shares its images and results that way)
+    is copied, since torch can only wrap memory it may write.
+
+    Examples
+    --------
+    >>> img = np.zeros((4, 5, 3), np.float32); img.flags.writeable = False
+    >>> tuple(image_tensor(img).shape)
+    (3, 4, 5)
+    """
+    return torch.from_numpy(np.require(np.asarray(image, np.float32).transpose(2, 0, 1),
+                                       requirements=("C", "W")))
+
+
 def _pad_amounts(size: int, multiple: int) -> tuple[int, int]:
     extra = -size % multiple
     return extra // 2, extra - extra // 2
@@ -547,8 +563,7 @@ def predict(
         # ordinary parameters that autograd can still use; converting twice is a no-op.
         net.to(memory_format=torch.channels_last)
     with _threads(threads), torch.inference_mode():
-        x = normalise(working_scale(torch.from_numpy(np.ascontiguousarray(
-            img.transpose(2, 0, 1)))[None], card), card)
+        x = normalise(working_scale(image_tensor(img)[None], card), card)
         h, w = x.shape[-2:]
         my, mx = min(card.mirror, h), min(card.mirror, w)
         x = mirror_pad(x, card.mirror)
