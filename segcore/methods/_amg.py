@@ -160,12 +160,17 @@ def _diagonal(indptr, w, d):
     return out
 
 
+# In the loops below link positions and columns are read as unsigned (np.uint64):
+# numba then skips its check for a negative index on every access, which on these
+# loops of scattered reads costs as much as the arithmetic.
+
+
 @numba.njit(cache=True, nogil=True)
 def _sweep_forward(indptr, indices, w, inverse, x, b):
     for i in range(indptr.size - 1):
         s = b[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            s += w[k] * x[indices[k]]
+        for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            s += w[k] * x[np.uint64(indices[k])]
         x[i] = s * inverse[i]
 
 
@@ -173,8 +178,8 @@ def _sweep_forward(indptr, indices, w, inverse, x, b):
 def _sweep_backward(indptr, indices, w, inverse, x, b):
     for i in range(indptr.size - 2, -1, -1):
         s = b[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            s += w[k] * x[indices[k]]
+        for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            s += w[k] * x[np.uint64(indices[k])]
         x[i] = s * inverse[i]
 
 
@@ -187,9 +192,9 @@ def _restrict_residual(indptr, indices, w, diag, x, b, group, count):
         if g < 0:
             continue
         s = b[i] - diag[i] * x[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            s += w[k] * x[indices[k]]
-        out[g] += s
+        for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            s += w[k] * x[np.uint64(indices[k])]
+        out[np.uint64(g)] += s
     return out
 
 
@@ -197,7 +202,7 @@ def _restrict_residual(indptr, indices, w, diag, x, b, group, count):
 def _prolong(x, group, coarse):
     for i in range(x.size):
         if group[i] >= 0:
-            x[i] += coarse[group[i]]
+            x[i] += coarse[np.uint64(group[i])]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -205,8 +210,8 @@ def _apply(indptr, indices, w, diag, x):
     out = np.empty(x.size)
     for i in range(x.size):
         s = diag[i] * x[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            s -= w[k] * x[indices[k]]
+        for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+            s -= w[k] * x[np.uint64(indices[k])]
         out[i] = s
     return out
 
