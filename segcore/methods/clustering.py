@@ -129,12 +129,13 @@ class ColourTable:
         [7, 7]
         """
         if self.present is None:
-            return values[self.codes]
-        full = np.zeros((self.bins, *values.shape[1:]), values.dtype)
-        full[self.present] = values
+            full = values
+        else:
+            full = np.zeros((self.bins, *values.shape[1:]), values.dtype)
+            full[self.present] = values
         out = np.empty((len(self.codes), *values.shape[1:]), values.dtype)
 
-        def gather(rows):  # mode="clip": every code is a bin, and numpy then skips a
+        def gather(rows):  # mode="clip": every code is a row, and numpy then skips a
             # buffered copy of ``out`` that its default mode makes (a third faster)
             np.take(full, self.codes[rows], axis=0, out=out[rows], mode="clip")
 
