@@ -298,31 +298,45 @@ def slic_assign(image, segments, windows, spatial_weight, nearest, distance, sta
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def slic_centres(image, nearest, segments):
-    """Move every SLIC centre to the mean position and colour of its pixels, summed
-    in raster order in float32 as scikit-image sums them (a centre without pixels
-    becomes NaN, as there).
+def slic_centres(image, nearest, segments, windows, first, last):
+    """Move SLIC centres ``first:last`` to the mean position and colour of their
+    pixels, summed in raster order in float32 as scikit-image sums them (a centre
+    without pixels becomes NaN, as there). ``windows`` are the centres' search
+    windows of the assignment that made ``nearest``: a centre's pixels lie in its
+    window's rows, so only the rows of these centres' windows are read.
+
+    Centres are placed on a grid row by row, so a block of them covers a band of
+    rows: blocks of centres run on separate cores, each reading its band, and each
+    centre still adds its pixels in raster order (the same sums as one pass).
 
     Examples
     --------
     >>> seg = np.zeros((1, 4), np.float32)
-    >>> slic_centres(np.ones((2, 2, 1), np.float32), np.ones((2, 2), np.int64), seg)
+    >>> slic_centres(np.ones((2, 2, 1), np.float32), np.ones((2, 2), np.int64), seg,
+    ...              np.array([[0, 2, 0, 2]]), 0, 1)
     >>> seg.tolist()
     [[0.0, 0.5, 0.5, 1.0]]
     """
     n, features = segments.shape
     height, width = nearest.shape
+    top, bottom = height, 0
+    for k in range(first, last):
+        if windows[k, 1] > windows[k, 0] and windows[k, 3] > windows[k, 2]:
+            top = min(top, windows[k, 0])
+            bottom = max(bottom, windows[k, 1])
     count = np.zeros(n, np.int64)
-    segments[:, :] = 0
-    for y in range(height):
+    segments[first:last, :] = 0
+    for y in range(top, bottom):
         fy = np.float32(y)
         for x in range(width):
             k = nearest[y, x] - 1
+            if k < first or k >= last:
+                continue
             count[k] += 1
             segments[k, 1] += fy
             segments[k, 2] += np.float32(x)
             for c in range(3, features):
                 segments[k, c] += image[y, x, c - 3]
-    for k in range(n):
+    for k in range(first, last):
         for c in range(features):
             segments[k, c] /= np.float32(count[k])

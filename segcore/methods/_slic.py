@@ -72,7 +72,9 @@ def slic(features: np.ndarray, *, n_segments: int, compactness: float, sigma: fl
             height, width * image.shape[2] * 4)
         if not any(changed):
             break
-        slic_centres(image, nearest, segments)
+        _parallel.run(lambda ks: slic_centres(image, nearest, segments, windows, ks.start,
+                                              ks.stop),
+                      segments.shape[0], height * width // segments.shape[0])
 
     size = math.prod((1, height, width)) / centroids.shape[0]
     return _enforce_label_connectivity_cython(
