@@ -184,6 +184,34 @@ def test_slic_matches_skimage(name, space):
         np.testing.assert_array_equal(seg.labels, ref)
 
 
+def test_slic_centres_in_blocks_equal_one_pass():
+    """SLIC's centre update runs a block of centres per core on large images; on any
+    split into blocks the centres are those of one pass, bit for bit."""
+    from segcore.methods._loops import slic_centres, slic_windows
+
+    rng = np.random.default_rng(0)
+    h, w, n = 40, 60, 24
+    image = rng.random((h, w, 3), dtype=np.float32)
+    start = np.zeros((n, 6), np.float32)
+    start[:, 1] = np.repeat(np.linspace(4, h - 5, 4), 6)  # a grid, row by row
+    start[:, 2] = np.tile(np.linspace(4, w - 5, 6), 4)
+    windows = slic_windows(start, 10, 10, h, w)
+    # each pixel to the nearest centre whose window holds it
+    ys, xs = np.mgrid[:h, :w]
+    inside = ((ys[..., None] >= windows[:, 0]) & (ys[..., None] < windows[:, 1])
+              & (xs[..., None] >= windows[:, 2]) & (xs[..., None] < windows[:, 3]))
+    dist = np.where(inside, (ys[..., None] - start[:, 1]) ** 2 + (xs[..., None] - start[:, 2]) ** 2,
+                    np.inf)
+    nearest = (dist.argmin(-1) + 1).astype(np.int64)
+    whole = start.copy()
+    slic_centres(image, nearest, whole, windows, 0, n)
+    for cuts in ([0, 12, 24], [0, 5, 17, 24], [0, 1, 23, 24]):
+        parts = start.copy()
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            slic_centres(image, nearest, parts, windows, a, b)
+        np.testing.assert_array_equal(parts, whole)
+
+
 def test_watershed_with_seeds_matches_skimage(gray_image):
     seeds = [(5, 5, 1), (30, 30, 2), (40, 50, 3)]
     seg = segment(gray_image, "watershed", seeds=seeds, sigma=1.5, regularity=0.0)
