@@ -63,14 +63,36 @@ def cached(name: str, array: np.ndarray, settings: tuple, compute: Callable[[], 
         if key in _STORE:
             _STORE.move_to_end(key)
             return _STORE[key]
-    value = compute()
-    for part in value if isinstance(value, tuple) else (value,):
-        if isinstance(part, np.ndarray):
-            part.flags.writeable = False  # shared with later calls: nobody may change it
+    value = read_only(compute())  # shared with later calls: nobody may change it
     with _LOCK:
         _STORE[key] = value
         while len(_STORE) > SIZE:
             _STORE.popitem(last=False)
+    return value
+
+
+def read_only(value: Any) -> Any:
+    """Mark the arrays of a value kept for others read-only and return it: the value
+    itself, or the arrays one level inside it (a tuple's or list's items, a dict's
+    values, a dataclass's fields).
+
+    Examples
+    --------
+    >>> kept = read_only((np.zeros(2), "notes"))
+    >>> kept[0].flags.writeable
+    False
+    """
+    if isinstance(value, dict):
+        parts = value.values()
+    elif hasattr(value, "__dataclass_fields__"):
+        parts = vars(value).values()
+    elif isinstance(value, (tuple, list)):
+        parts = value
+    else:
+        parts = (value,)
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            part.flags.writeable = False
     return value
 
 

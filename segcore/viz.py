@@ -67,9 +67,9 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     array([[  0, 128, 255]], dtype=uint8)
     """
     image = np.asarray(image)
-    out = np.empty(image.shape, np.uint8)
     if image.ndim == 0:
         return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    out = np.empty(image.shape, np.uint8)
 
     # round(clip(x) * 255) in place, a block of rows per core, each block in its own
     # scratch while it is in the cache: every rerun that shows a result converts one

@@ -15,6 +15,7 @@ import streamlit as st
 import segcore
 from segcore import io as sio
 from segcore import samples
+from segcore._memo import read_only
 from segcore.registry import Segmentation, scale_seeds
 from segcore.stoppable import segment_stoppable
 
@@ -34,13 +35,8 @@ FULL_RESULTS_KEPT = 2
 # st.cache_resource, which hands out the kept object itself: st.cache_data pickles
 # what it keeps and unpickles a copy on every read, which cost 0.1 s per GMM slider
 # move (labels and posteriors, 24 MB at 1 MP) and more for a 12 MP upload (144 MB as
-# float32). Shared objects are made read-only, so no page can change them for others.
-
-
-def _read_only(*arrays: np.ndarray | None) -> None:
-    for array in arrays:
-        if isinstance(array, np.ndarray):
-            array.flags.writeable = False
+# float32). Shared objects are made read-only (segcore._memo.read_only, as segcore's
+# own store keeps its results), so no page can change them for others.
 
 
 # --------------------------------------------------------------------------- images
@@ -50,16 +46,12 @@ def _read_only(*arrays: np.ndarray | None) -> None:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _decode(key: str, _data: bytes) -> tuple[np.ndarray, sio.ImageInfo]:
     # Keyed by the content hash: the bytes themselves need not be hashed again.
-    image, info = sio.load_image_with_info(_data, max_pixels=MAX_PIXELS)
-    _read_only(image)
-    return image, info
+    return read_only(sio.load_image_with_info(_data, max_pixels=MAX_PIXELS))
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _preview(key: str, _image: np.ndarray) -> np.ndarray:
-    preview = sio.preview(_image, max_pixels=PREVIEW_PIXELS)
-    _read_only(preview)
-    return preview
+    return read_only(sio.preview(_image, max_pixels=PREVIEW_PIXELS))
 
 
 @st.cache_data(show_spinner=False)
@@ -104,9 +96,7 @@ def sample_image(origin: str, name: str) -> CurrentImage:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _resize_nearest(key: str, shape: tuple[int, int], _labels: np.ndarray) -> np.ndarray:
-    labels = sio.resize_labels(_labels, shape)
-    _read_only(labels)
-    return labels
+    return read_only(sio.resize_labels(_labels, shape))
 
 
 def truth_at(cur: CurrentImage, shape: tuple[int, int]) -> np.ndarray | None:
@@ -125,8 +115,8 @@ def _segment(image_key: str, method: str, params: tuple, seeds: tuple,
     # Preview results, keyed by the image's content hash and everything the method
     # sees; the array itself is not hashed again on every rerun.
     seg = segcore.segment(_image, method, seeds=list(seeds) or None, **dict(params))
-    _read_only(seg.labels, seg.probabilities, *seg.extras.values())
-    return seg
+    read_only(seg.extras)
+    return read_only(seg)
 
 
 def _segment_full(cur: CurrentImage, method: str, params: tuple, seeds: tuple,

@@ -44,10 +44,6 @@ DOT = (0.9, 0.1, 0.1)
 GRID = (0.2, 0.6, 1.0)
 
 
-def _tensor(image: np.ndarray) -> torch.Tensor:
-    return image_tensor(image)
-
-
 def warp(image: np.ndarray, truth: np.ndarray | None, params: augment.Augment, *,
          size=None) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`segcore.nn.augment.apply` on the lesson's arrays: ``image`` ``(H, W, C)``
@@ -66,7 +62,7 @@ def warp(image: np.ndarray, truth: np.ndarray | None, params: augment.Augment, *
         # Class ids 0..K-1 of the values present: two values take the one-channel path.
         values, ids = np.unique(np.asarray(truth), return_inverse=True)
         mask = torch.from_numpy(ids.reshape(np.shape(truth)).astype(np.int64))
-    out, moved = augment.apply(_tensor(image), mask, params, size=size)
+    out, moved = augment.apply(image_tensor(image), mask, params, size=size)
     out = out.permute(1, 2, 0).numpy()
     return out, (None if moved is None else values[moved.numpy()].astype(np.int32))
 
@@ -319,7 +315,7 @@ def training_crops(image: np.ndarray, truth: np.ndarray | None, recipe: augment.
         image = transform.resize(image, shape, anti_aliasing=factor < 1).astype(np.float32)
         truth = None if truth is None else sio.resize_labels(truth, shape)
     mask = np.zeros(image.shape[:2], np.int64) if truth is None else np.asarray(truth, np.int64)
-    x, y = augment.sample_batch([(_tensor(image), torch.from_numpy(mask))], recipe,
+    x, y = augment.sample_batch([(image_tensor(image), torch.from_numpy(mask))], recipe,
                                 torch.Generator().manual_seed(rng), batch=n)
     return (x.permute(0, 2, 3, 1).numpy(),
             None if truth is None else y.numpy().astype(np.int32))
