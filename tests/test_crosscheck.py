@@ -5,12 +5,12 @@ import warnings
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
-from skimage import exposure, feature, filters, segmentation
+from skimage import color, exposure, feature, filters, segmentation
 from sklearn.cluster import KMeans, kmeans_plusplus
 from sklearn.mixture import GaussianMixture
 
 from segcore import _parallel, samples, segment, synthetic
-from segcore.color import to_gray
+from segcore.color import to_gray, to_hsv
 from segcore.methods import clustering
 from segcore.methods import graph as engine_graph
 from segcore.methods.clustering import colour_table, lloyd, pixel_features
@@ -52,6 +52,18 @@ def test_global_thresholds_from_the_parallel_histogram_are_skimages(algorithm, m
     reference = exposure.histogram(g.reshape(-1), 256, source_range="image")
     np.testing.assert_array_equal(counts, reference[0])
     np.testing.assert_array_equal(centres, reference[1])
+
+
+def test_hsv_is_scikit_images_value_for_value():
+    # Every 7th 8-bit colour (grays, ties of two or three channels, black included)
+    # and random float colours: the same float32 numbers as skimage's rgb2hsv.
+    codes = np.arange(0, 256 ** 3, 7)
+    eight_bit = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], 1)
+    colours = (eight_bit.astype(np.float32) / 255)[:, None, :]
+    np.testing.assert_array_equal(to_hsv(colours), color.rgb2hsv(colours))
+    random = np.random.default_rng(3).random((40, 50, 3)).astype(np.float32)
+    random[:10] = np.round(random[:10] * 3) / 3  # ties and grays
+    np.testing.assert_array_equal(to_hsv(random), color.rgb2hsv(random))
 
 
 @pytest.mark.parametrize("sigma", [0.5, 1.0, 2.7])
@@ -377,6 +389,22 @@ def test_colour_bins_label_every_pixel_from_its_bin(space):
         centres = (np.stack([codes // levels ** 2, codes // levels % levels, codes % levels], 1)
                    + 0.5) / levels
         assert np.abs(centres - img.reshape(-1, 3)).max() <= 0.5 / levels + 1e-6
+
+
+@pytest.mark.parametrize("space", ["rgb", "hsv", "gray"])
+def test_colour_bins_in_pieces_and_blocks_equal_one_pass(space, monkeypatch):
+    # Large images are binned a block of rows per core, each in pieces of CHUNK
+    # pixels, and labelled the same way; small blocks and pieces (a ragged last
+    # one) must give the codes, counts and labels of one pass.
+    img = _photo()
+    whole = clustering.colour_bins(img, space)
+    monkeypatch.setattr(_parallel, "MIN_ROWS", 300)
+    monkeypatch.setattr(clustering, "CHUNK", 999)
+    pieces = clustering.colour_bins(img, space)
+    np.testing.assert_array_equal(pieces.codes, whole.codes)
+    np.testing.assert_array_equal(pieces.counts, whole.counts)
+    rows = np.arange(len(whole.counts), dtype=np.int32)
+    np.testing.assert_array_equal(pieces.per_pixel(rows), whole.per_pixel(rows))
 
 
 @pytest.mark.parametrize("space", ["rgb", "lab", "hsv", "gray"])

@@ -136,11 +136,20 @@ class ColourTable:
         out = np.empty((len(self.codes), *values.shape[1:]), values.dtype)
 
         def gather(rows):  # mode="clip": every code is a row, and numpy then skips a
-            # buffered copy of ``out`` that its default mode makes (a third faster)
-            np.take(full, self.codes[rows], axis=0, out=out[rows], mode="clip")
+            # buffered copy of ``out`` that its default mode makes (a third faster).
+            # In pieces of CHUNK pixels: take converts the int32 codes to 64-bit
+            # indices first, and a piece's copy stays in the cache.
+            for piece in _pieces(rows):
+                np.take(full, self.codes[piece], axis=0, out=out[piece], mode="clip")
 
         _parallel.run(gather, len(out))
         return out
+
+
+def _pieces(rows: slice) -> list[slice]:
+    """``rows`` cut into pieces of at most :data:`CHUNK`."""
+    return [slice(start, min(start + CHUNK, rows.stop))
+            for start in range(rows.start, rows.stop, CHUNK)]
 
 
 def colour_bins(image: np.ndarray, space: str, *, levels: int | None = None,
@@ -173,11 +182,18 @@ def colour_bins(image: np.ndarray, space: str, *, levels: int | None = None,
         weights = np.array([1.0] if image.shape[2] == 1 else GRAY_WEIGHTS, np.float32)
 
         def code(rows):  # the nearest 8-bit gray level, as the distinct colours have it
-            gray = flat[rows] @ weights
-            np.multiply(gray, np.float32(255), out=gray)
-            np.add(gray, np.float32(0.5), out=gray)
-            codes[rows] = gray
-            return np.bincount(codes[rows], minlength=bins)
+            # In pieces of CHUNK pixels, like the colour bins below; 256 counts are
+            # cheap to add up piece by piece.
+            scratch = np.empty(CHUNK, np.float32)
+            counts = np.zeros(bins, np.int64)
+            for piece in _pieces(rows):
+                gray = scratch[:piece.stop - piece.start]
+                np.matmul(flat[piece], weights, out=gray)
+                np.multiply(gray, np.float32(255), out=gray)
+                np.add(gray, np.float32(0.5), out=gray)
+                codes[piece] = gray
+                counts += np.bincount(codes[piece], minlength=bins)
+            return counts
 
         def centre(rows):
             return rows.astype(np.float32)[:, None] / np.float32(255)
@@ -192,8 +208,7 @@ def colour_bins(image: np.ndarray, space: str, *, levels: int | None = None,
             # cache between the three passes (a third less time at 4 MP than whole
             # blocks).
             scratch = np.empty((CHUNK, 3), np.float32)
-            for start in range(rows.start, rows.stop, CHUNK):
-                piece = slice(start, min(start + CHUNK, rows.stop))
+            for piece in _pieces(rows):
                 scaled = scratch[:piece.stop - piece.start]
                 np.multiply(flat[piece], np.float32(levels * (1 - 1e-6)), out=scaled)
                 np.floor(scaled, out=scaled)
@@ -204,7 +219,9 @@ def colour_bins(image: np.ndarray, space: str, *, levels: int | None = None,
             cells = np.stack([rows // (levels * levels), (rows // levels) % levels,
                               rows % levels], 1)
             return (cells.astype(np.float32) + np.float32(0.5)) / np.float32(levels)
-    counts = sum(_parallel.run(code, len(flat)))
+    counts, *others = _parallel.run(code, len(flat))
+    for more in others:  # in place: a fresh sum of 128**3 counts costs a new 16 MB
+        counts += more
     present = np.flatnonzero(counts)
     colours = centre(present)
     n = len(present)
