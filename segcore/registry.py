@@ -83,11 +83,33 @@ class Segmentation:
     extras: dict = field(default_factory=dict)
     notes: tuple = ()
     elapsed_s: float = 0.0
+    # (labels array, its values), for labels that cannot change (see label_values)
+    _values: tuple | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def label_values(self) -> np.ndarray:
+        """The distinct labels, sorted (:func:`label_values`). Worked out once for
+        read-only labels (a result the app keeps and shows on every rerun asks for
+        them three times, 4 ms each at 1 MP); always afresh for labels that can change.
+
+        Examples
+        --------
+        >>> Segmentation(labels=np.array([[0, 5], [2, 2]], np.int32)).label_values.tolist()
+        [0, 2, 5]
+        """
+        kept = self._values
+        if kept is not None and kept[0] is self.labels and not self.labels.flags.writeable:
+            return kept[1]
+        values = label_values(self.labels)
+        if not self.labels.flags.writeable:
+            values.flags.writeable = False
+            object.__setattr__(self, "_values", (self.labels, values))  # a frozen dataclass
+        return values
 
     @property
     def n_regions(self) -> int:
         """Number of distinct non-zero labels."""
-        return int(np.count_nonzero(label_values(self.labels)))
+        return int(np.count_nonzero(self.label_values))
 
 
 def label_values(labels: np.ndarray) -> np.ndarray:

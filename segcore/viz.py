@@ -119,7 +119,9 @@ def overlay(image: np.ndarray, labels: np.ndarray, *, alpha: float = 0.5,
 
     Parameters
     ----------
-    image : (H, W, C) float32 ndarray in [0, 1]
+    image : (H, W, C) float32 ndarray in [0, 1], or uint8 pixels
+        A ``uint8`` picture (a screen's, :func:`display_rgb`) gives a ``uint8``
+        overlay: the same blend, rounded to whole levels.
     labels : (H, W) int ndarray
     alpha : float in [0, 1]
 
@@ -128,18 +130,38 @@ def overlay(image: np.ndarray, labels: np.ndarray, *, alpha: float = 0.5,
     >>> img = np.zeros((2, 2, 1), np.float32)
     >>> overlay(img, np.zeros((2, 2), int)).max()
     np.float32(0.0)
+    >>> overlay(np.zeros((1, 2, 3), np.uint8), np.array([[0, 1]]), show_boundaries=False).tolist()
+    [[[0, 0, 0], [121, 104, 42]]]
     """
     if not 0 <= alpha <= 1:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    rgb = to_rgb(image)
+    pixels = np.asarray(image).dtype == np.uint8
+    rgb = _rgb_pixels(image) if pixels else to_rgb(image)
     if rgb.shape[:2] != np.shape(labels):
         raise ValueError(f"image {rgb.shape[:2]} and labels {np.shape(labels)} differ in size")
     labels = np.asarray(labels)
-    palette = label_palette(int(labels.max(initial=0)))
+    scale = np.float32(255 if pixels else 1)
+    palette = label_palette(int(labels.max(initial=0))) * scale
     opacity = np.full(len(palette), alpha, np.float32)
     opacity[0] = 0.0  # unlabelled pixels keep the image
-    out = np.empty(rgb.shape, np.float32)
+    out = np.empty(rgb.shape, rgb.dtype)
+    if pixels and len(palette) <= TABLE_LABELS:
+        _blend_by_table(rgb, labels, palette, opacity, out)
+    else:
+        _blend(rgb, labels, palette, opacity, out, rounded=pixels)
+    if show_boundaries:
+        from skimage.segmentation import find_boundaries  # loads when first needed
 
+        out[find_boundaries(labels, mode="inner")] = np.rint(
+            np.asarray(boundary_color, np.float32) * scale) if pixels else boundary_color
+    return out
+
+
+#: Up to this many labels, an 8-bit overlay looks its pixels up in a table.
+TABLE_LABELS = 4096
+
+
+def _blend(rgb, labels, palette, opacity, out, *, rounded: bool) -> None:
     # rgb + opacity * (colour - rgb), in place, a block of rows per core: this runs on
     # every rerun of a page that shows a result (1 MP: 48 ms -> 21 ms).
     def blend(rows):
@@ -148,14 +170,40 @@ def overlay(image: np.ndarray, labels: np.ndarray, *, alpha: float = 0.5,
         mixed -= block
         mixed *= opacity[labels[rows]][..., None]
         mixed += block
+        if rounded:
+            np.rint(mixed, out=mixed)
         out[rows] = mixed
 
     _parallel.run(blend, rgb.shape[0], rgb.shape[1] * 3)
-    if show_boundaries:
-        from skimage.segmentation import find_boundaries  # loads when first needed
 
-        out[find_boundaries(labels, mode="inner")] = np.asarray(boundary_color, np.float32)
-    return out
+
+def _blend_by_table(rgb, labels, palette, opacity, out) -> None:
+    # An 8-bit channel has 256 values: the blend of each (label, value) pair, worked
+    # out once with _blend's float32 operations in its order (so the same numbers),
+    # is a table of labels x 256, and every pixel is one lookup per channel (0.6 MP:
+    # 4 ms instead of 11 ms).
+    values = np.arange(256, dtype=np.float32)
+    tables = []
+    for c in range(3):
+        table = palette[:, c, None] - values
+        table *= opacity[:, None]
+        table += values
+        np.rint(table, out=table)
+        tables.append(table.astype(np.uint8).ravel())
+
+    def look_up(rows):
+        row_of_label = labels[rows].astype(np.intp) << 8
+        for c in range(3):  # mode="clip": every index is in the table (and no buffer)
+            np.take(tables[c], row_of_label + rgb[rows, :, c], out=out[rows, :, c],
+                    mode="clip")
+
+    _parallel.run(look_up, rgb.shape[0], rgb.shape[1] * 3)
+
+
+def _rgb_pixels(picture: np.ndarray) -> np.ndarray:
+    """``uint8`` pixels ``(H, W)`` or ``(H, W, C)`` as ``(H, W, 3)`` (gray repeated)."""
+    rgb = picture if picture.ndim == 3 else picture[:, :, None]
+    return np.repeat(rgb, 3, axis=2) if rgb.shape[2] == 1 else rgb
 
 
 def before_after(image: np.ndarray, labels: np.ndarray, *, position: float,
@@ -252,8 +300,7 @@ def display_rgb(image: np.ndarray, *, side: int = DISPLAY_SIDE) -> np.ndarray:
     from segcore.io import preview_shape
 
     if image.dtype == np.uint8:
-        rgb = image if image.ndim == 3 else image[:, :, None]
-        rgb = np.repeat(rgb, 3, axis=2) if rgb.shape[2] == 1 else rgb
+        rgb = _rgb_pixels(image)
     else:
         rgb = to_uint8(to_rgb(image))
     h, w = rgb.shape[:2]

@@ -12,7 +12,7 @@ import streamlit as st
 import segcore
 from segcore import io as sio
 from segcore import viz
-from segcore.registry import Segmentation, format_value, label_values
+from segcore.registry import Segmentation, format_value
 from segcore.snippet import reproduce_snippet, result_record
 
 from seglab.cache import PREVIEW_PIXELS
@@ -52,7 +52,7 @@ def downloads(cur: CurrentImage, seg: Segmentation, image: np.ndarray, *, full: 
              "colours; 16-bit gray when there are more than 255 labels.")
     with row.popover("Mask",
                       help="A black and white PNG of the labels you choose."):
-        present = [int(v) for v in label_values(seg.labels) if v > 0]
+        present = [int(v) for v in seg.label_values if v > 0]
         st.caption("Label 1 is usually the background: the darkest class of thresholds and "
                    "clustering.")
         if st.checkbox("White: every label but 1", value=True, key="segment.mask_all"):

@@ -94,6 +94,24 @@ def test_sauvola_matches_skimage(gray_image):
     np.testing.assert_array_equal(seg.labels == 2, gray_image[:, :, 0] > tmap)
 
 
+def test_kmeans_plusplus_is_sklearns_draw_for_draw():
+    # The same centres from the same RandomState, call after call (best_lloyd draws
+    # several starts from one), weighted and not, with ties and with k = 1.
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        n, d = int(rng.integers(5, 2000)), int(rng.integers(1, 4))
+        k = int(rng.integers(1, min(n, 12) + 1))
+        x = rng.random((n, d))
+        if trial % 3 == 0:
+            x = np.round(x * 4) / 4
+        weights = rng.integers(1, 100, n).astype(np.float64) if trial % 2 else None
+        ours, theirs = np.random.RandomState(trial), np.random.RandomState(trial)
+        for _ in range(3):
+            expected, _ = kmeans_plusplus(x, k, sample_weight=weights, random_state=theirs)
+            got = clustering.kmeans_plusplus(x, k, weights=weights, random_state=ours)
+            np.testing.assert_array_equal(got, expected)
+
+
 def test_lloyd_matches_sklearn_from_the_same_start():
     rng = np.random.default_rng(1)
     x = np.vstack([rng.normal(m, 0.1, (100, 3)) for m in (0.1, 0.5, 0.9)])

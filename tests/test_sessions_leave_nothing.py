@@ -56,7 +56,8 @@ def _visit(index: int) -> None:
 
 def _held_mb() -> float:
     st.cache_data.clear()
-    for kept in (cache._decode, cache._preview, cache._segment, cache._resize_nearest):
+    for kept in (cache._decode, cache._preview, cache._segment, cache._resize_nearest,
+                 cache._display):
         kept.clear()
     _memo.clear()  # the last few images' blurs and gradients, kept for the next slider move
     gc.collect()

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from segcore import metrics, segment, synthetic, viz
+from segcore import _parallel, metrics, segment, synthetic, viz
 
 
 def test_overlay_blends_only_labelled_pixels():
@@ -94,6 +94,23 @@ def test_label_values_is_np_unique(labels):
     assert got.dtype == np.unique(labels).dtype
 
 
+def test_a_results_label_values_are_kept_only_while_its_labels_cannot_change():
+    from segcore.registry import Segmentation
+
+    seg = Segmentation(labels=np.array([[0, 4], [2, 2]], np.int32))
+    assert seg.label_values.tolist() == [0, 2, 4] and seg.n_regions == 2
+    seg.labels[0, 0] = 9  # writable labels: asked again, answered afresh
+    assert seg.label_values.tolist() == [2, 4, 9] and seg.n_regions == 3
+    seg.labels.flags.writeable = False  # as the app keeps results
+    assert seg.label_values is seg.label_values
+    seg = Segmentation(labels=np.array([[1, 1]], np.int32))
+    seg.labels.flags.writeable = False
+    kept = seg.label_values
+    seg.labels.flags.writeable = True  # made writable again: not trusted any more
+    seg.labels[0, 0] = 3
+    assert seg.label_values.tolist() == [1, 3] and kept.tolist() == [1]
+
+
 def test_display_rgb_is_the_preview_in_eight_bits():
     """The 8-bit resize of a picture for the screen stays within one gray level of
     segcore.io.preview's float resize (the same filter)."""
@@ -119,3 +136,51 @@ def test_to_uint8_in_blocks_equals_the_plain_formula(dtype):
     plain = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
     np.testing.assert_array_equal(viz.to_uint8(image), plain)
     np.testing.assert_array_equal(viz.to_uint8(image[:, :, 0]), plain[:, :, 0])
+
+
+def test_overlay_of_eight_bit_pixels_is_the_float_blend_rounded(monkeypatch):
+    monkeypatch.setattr(_parallel, "MIN_ROWS", 300)  # blocks of rows, as on large pictures
+    rng = np.random.default_rng(2)
+    pixels = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    labels = rng.integers(0, 5, (60, 80)).astype(np.int32)
+    labels[0, 0] = 40  # labels need not be consecutive
+    for alpha, lines in [(0.0, False), (0.45, False), (1.0, False), (0.5, True)]:
+        fast = viz.overlay(pixels, labels, alpha=alpha, show_boundaries=lines)
+        plain = viz.to_uint8(viz.overlay(pixels / np.float32(255), labels, alpha=alpha,
+                                         show_boundaries=lines))
+        assert fast.dtype == np.uint8
+        assert np.abs(fast.astype(int) - plain).max() <= 1, alpha
+        # the table of (label, value) blends gives the per-pixel blend's numbers
+        with monkeypatch.context() as m:
+            m.setattr(viz, "TABLE_LABELS", 0)
+            np.testing.assert_array_equal(
+                viz.overlay(pixels, labels, alpha=alpha, show_boundaries=lines), fast)
+    gray = viz.overlay(pixels[:, :, 0], labels, alpha=0.5, show_boundaries=False)
+    assert np.abs(gray.astype(int)
+                  - viz.overlay(pixels[:, :, :1].repeat(3, 2), labels, alpha=0.5,
+                                show_boundaries=False)).max() == 0
+
+
+def test_overlay_at_display_size_is_the_displayed_overlay():
+    """The app blends labels brought to the display picture by the nearest pixel
+    (seglab.cache.overlay_picture) instead of resizing the blended preview: the
+    same colours, except where a display pixel mixes two labels."""
+    from scipy import ndimage as ndi
+
+    from segcore.io import resize_labels
+
+    img = synthetic.make("shapes").image
+    labels = segment(img, "kmeans", k=3).labels
+    for side in (120, 200):
+        plain = viz.display_rgb(viz.overlay(img, labels, alpha=0.5, show_boundaries=False),
+                                side=side)
+        picture = viz.display_rgb(img, side=side)
+        small = resize_labels(labels, picture.shape[:2])
+        fast = viz.overlay(picture, small, alpha=0.5, show_boundaries=False)
+        assert fast.shape == plain.shape
+        # inside regions: away from label borders by two display pixels
+        inside = np.zeros(small.shape, bool)
+        for value in np.unique(small):
+            inside |= ndi.binary_erosion(small == value, iterations=2)
+        assert inside.mean() > 0.5
+        assert np.abs(fast.astype(int) - plain)[inside].max() <= 2

@@ -97,12 +97,12 @@ def compare(cur: CurrentImage) -> None:
             mark = " ★ best IoU" if best is not None and best["method"] == spec.label else ""
             st.markdown(f"**{spec.label}**{mark}")
             if seg is None:
-                st.image(viz.display_rgb(cur.preview, side=480), width="stretch")
+                st.image(cache.display_picture(cur, side=480), width="stretch")
                 (st.info if "needs seeds" in error else st.error)(f"Could not run: {error}.")
                 continue
             shown = metrics.match_labels(seg.labels, reference)
-            st.image(viz.display_rgb(viz.overlay(cur.preview, shown, alpha=0.55,
-                                                 show_boundaries=seg.n_regions > 12), side=480),
+            st.image(cache.overlay_picture(cur, shown, side=480, alpha=0.55,
+                                           show_boundaries=seg.n_regions > 12),
                      width="stretch")
             st.caption(f"{seg.n_regions} regions · {seg.elapsed_s:.2f} s{note}")
     if first is not None:

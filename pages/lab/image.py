@@ -3,7 +3,6 @@
 import numpy as np
 import streamlit as st
 
-from segcore import viz
 from seglab import cache, challenge, gallery, uploads
 from seglab.state import current, set_current
 
@@ -57,11 +56,10 @@ with shown:
         show_truth = st.toggle("Show the ground truth", key="home_show_truth")
     if show_truth:
         truth = cache.truth_at(cur, cur.preview.shape[:2])
-        picture = viz.overlay(cur.preview, truth.clip(0), alpha=0.6)
-        st.image(viz.display_rgb(picture), width="stretch",
+        st.image(cache.overlay_picture(cur, truth.clip(0), alpha=0.6), width="stretch",
                  caption="Ground-truth classes over the image")
     else:
-        st.image(viz.display_rgb(cur.preview), width="stretch")
+        st.image(cache.display_picture(cur), width="stretch")
     facts = cur.facts()
     st.markdown(f"**{facts[0]}**")
     for note in facts[1:]:

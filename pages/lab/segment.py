@@ -138,7 +138,8 @@ def show_result(cur: CurrentImage, spec, seg, image, seeds, *, full: bool,
                                 help="0 shows the image, 1 only the label colours.")
         with b:
             lines = persistent(st.checkbox, "Boundaries", key="segment.lines", default=False)
-        show_picture(cur, viz.overlay(shown, shown_labels, alpha=alpha, show_boundaries=lines),
+        show_picture(cur, cache.overlay_picture(cur, shown_labels, alpha=alpha,
+                                                show_boundaries=lines),
                      seeds, clickable=clickable)
     elif view == "Boundaries":
         show_picture(cur, viz.boundaries(shown, shown_labels), seeds, clickable=clickable,

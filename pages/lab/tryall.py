@@ -4,7 +4,7 @@ montage with each tile's score and time, the best marked, and a curve of the sco
 import streamlit as st
 
 from segcore import sweep, viz
-from seglab import tryall, widgets
+from seglab import cache, tryall, widgets
 from seglab.seeds import seeds_of
 from seglab.state import current, persistent
 
@@ -73,8 +73,8 @@ for i, outcome in enumerate(found.outcomes):
         if not outcome.ok:
             st.caption(f"Could not run: {outcome.error}")
             continue
-        st.image(viz.display_rgb(viz.overlay(cur.preview, outcome.labels, alpha=0.55,
-                                             show_boundaries=outcome.n_regions > 12), side=280),
+        st.image(cache.overlay_picture(cur, outcome.labels, side=280, alpha=0.55,
+                                       show_boundaries=outcome.n_regions > 12),
                  width="stretch")
         score = f" · IoU {outcome.score:.3f}" if outcome.score is not None else ""
         regions = f"{outcome.n_regions} region{'s' if outcome.n_regions != 1 else ''}"

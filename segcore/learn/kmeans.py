@@ -32,7 +32,7 @@ from skimage import measure
 
 from segcore.color import label_palette
 from segcore.learn import oblique
-from segcore.methods.clustering import lloyd, pixel_features, squared_distances
+from segcore.methods.clustering import kmeans_plusplus, lloyd, pixel_features, squared_distances
 from segcore.viz import color_labels, hex_colour, to_rgb
 
 __all__ = ["feature_picture", "LESSON_PIXELS", "MAX_ITER", "TOL", "STARTS", "SCATTER_POINTS", "feature_names",
@@ -121,10 +121,7 @@ def start_centres(x: np.ndarray, k: int, *, start: str, rng: int = 0,
     if not 1 <= k <= len(x):
         raise ValueError(f"k must be between 1 and the number of pixels ({len(x)}), got {k}")
     if start == "k-means++":
-        from sklearn.cluster import kmeans_plusplus  # as the engine: loads when needed
-
-        centres, _ = kmeans_plusplus(x, k, random_state=np.random.RandomState(rng))
-        return centres.astype(np.float64)
+        return kmeans_plusplus(x, k, random_state=np.random.RandomState(rng))
     if start == "random pixels":
         return x[np.sort(np.random.default_rng(rng).choice(len(x), k, replace=False))].copy()
     if start == "evenly spaced":
