@@ -154,6 +154,72 @@ def test_kmeans_on_distinct_colours_is_sklearn_on_every_pixel(space):
     assert seg.extras["inertia"] <= ref.inertia_ * (1 + 1e-6)
 
 
+def test_gaussian_log_densities_are_scipys():
+    # The expanded quadratic form (monomials times coefficients) against scipy's
+    # multivariate normal, with narrow components far from some rows.
+    from scipy.stats import multivariate_normal
+
+    rng = np.random.default_rng(0)
+    for d in (1, 2, 3):
+        x = rng.random((3000, d))
+        means = rng.random((5, d))
+        spread = rng.normal(size=(5, d, d)) * rng.uniform(0.001, 0.2, (5, 1, 1))
+        covs = spread @ spread.transpose(0, 2, 1) + clustering.REG_COVAR * np.eye(d)
+        got = clustering._log_densities(x, means, covs, "full")
+        for j in range(5):
+            expected = multivariate_normal(means[j], covs[j]).logpdf(x).reshape(-1)
+            np.testing.assert_allclose(got[:, j], expected, rtol=1e-9, atol=1e-7)
+
+
+def test_em_covariances_are_the_weighted_centred_sums():
+    # scikit-learn's M-step, component by component, with a bin's own scatter added.
+    rng = np.random.default_rng(1)
+    x, w = rng.random((500, 3)), rng.integers(1, 50, 500).astype(np.float64)
+    resp = rng.dirichlet(np.ones(4), 500)
+    spread = rng.normal(size=(500, 3, 3)) * 0.01
+    scatter = w[:, None, None] * spread @ spread.transpose(0, 2, 1)
+    weights, means, covs = clustering._estimate(x, w, resp, "full", scatter)
+    r = resp * w[:, None]
+    for j in range(4):
+        nk = r[:, j].sum() + 10 * np.finfo(np.float64).eps
+        diff = x - means[j]
+        expected = ((r[:, j] * diff.T) @ diff + np.tensordot(resp[:, j], scatter, 1)) / nk
+        np.testing.assert_allclose(covs[j], expected + clustering.REG_COVAR * np.eye(3),
+                                   rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(means[j], r[:, j] @ x / nk, rtol=1e-12)
+
+
+def test_kept_fit_rows_give_the_fresh_result():
+    # The distinct colours and their cells are kept between k moves (segcore._memo
+    # and ColourTable.fit_rows); a second run must equal a run from nothing.
+    from segcore import _memo
+
+    img = _photo((120, 160))
+    _memo.clear()
+    first = [segment(img, m, k=4).labels for m in ("kmeans", "gmm")]
+    table = clustering.table(img, "lab")
+    assert table.fit_rows() is table.fit_rows()
+    assert not table.fit_rows()[0].flags.writeable
+    again = [segment(img, m, k=4).labels for m in ("kmeans", "gmm")]
+    _memo.clear()
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_posteriors_in_blocks_equal_one_pass(monkeypatch):
+    rng = np.random.default_rng(2)
+    x, w = rng.random((4000, 3)), rng.integers(1, 9, 4000).astype(np.float64)
+    spread = rng.normal(size=(6, 3, 3)) * 0.1
+    params = (rng.dirichlet(np.ones(6)), rng.random((6, 3)),
+              spread @ spread.transpose(0, 2, 1) + 1e-4 * np.eye(3))
+    ll, resp = clustering.posteriors(x, w, params, "full")
+    monkeypatch.setattr(_parallel, "MIN_ROWS", 300)
+    ll_blocks, resp_blocks = clustering.posteriors(x, w, params, "full")
+    np.testing.assert_array_equal(resp_blocks, resp)
+    assert ll_blocks == ll
+    np.testing.assert_allclose(resp.sum(1), 1, rtol=1e-12)
+
+
 @pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
 def test_gmm_on_distinct_colours_is_sklearn_on_every_pixel(covariance_type):
     img = eight_bit(synthetic.colour_shapes((40, 48)).image)
