@@ -62,12 +62,13 @@ def slic(features: np.ndarray, *, n_segments: int, compactness: float, sigma: fl
     # The windows' steps come from the grid for as many centres as were placed.
     _, step_y, step_x = (int(s.step if s.step is not None else 1)
                          for s in regular_grid((1, height, width), segments.shape[0]))
+    planes = np.ascontiguousarray(image.transpose(2, 0, 1))  # (C, H, W) for slic_assign
     nearest = np.zeros((height, width), np.intp)
     distance = np.empty((height, width), np.float32)
     for _ in range(max_num_iter):
         windows = slic_windows(segments, step_y, step_x, height, width)
         changed = _parallel.run(
-            lambda rows: slic_assign(image, segments, windows, spatial_weight, nearest,
+            lambda rows: slic_assign(planes, segments, windows, spatial_weight, nearest,
                                      distance, rows.start, rows.stop),
             height, width * image.shape[2] * 4)
         if not any(changed):
