@@ -221,3 +221,26 @@ def test_a_float_tiff_of_nan_is_refused_or_loads_to_something_every_method_takes
                 assert_valid(segcore.segment(image, spec.name, seeds=seeds), image.shape[:2])
             except ValueError as err:
                 assert_plain(str(err))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_check_image_by_bits_accepts_exactly_the_unit_interval(dtype, monkeypatch):
+    """check_image first reads the values as unsigned integers (one maximum); whatever
+    it decides must be what comparing the numbers decides, in blocks of rows too."""
+    from segcore import _parallel
+
+    monkeypatch.setattr(_parallel, "MIN_ROWS", 300)
+    edges = [0.0, -0.0, 1.0, 0.5, np.finfo(dtype).tiny, np.nextafter(dtype(1), dtype(2)),
+             -np.finfo(dtype).tiny, -1.0, 2.0, np.inf, -np.inf, np.nan]
+    rng = np.random.default_rng(0)
+    for value in edges:
+        for where in (0, 777, 40 * 30 * 3 - 1):  # first, a middle block, last
+            image = rng.random((40, 30, 3)).astype(dtype)
+            image.reshape(-1)[where] = value
+            valid = not (np.isnan(value) or value < 0 or value > 1)
+            if valid:
+                out = segcore.check_image(image)
+                assert out.dtype == np.float32 and out.shape == image.shape
+            else:
+                with pytest.raises(ValueError, match=r"\[0, 1\]"):
+                    segcore.check_image(image)
