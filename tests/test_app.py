@@ -443,6 +443,18 @@ def test_before_after_splits_at_the_position():
     np.testing.assert_allclose(out[:, 4:6], 1)  # the dividing line
 
 
+def test_the_reproducing_script_shows_on_request_and_is_the_download():
+    at = start(("generated", "blobs"), page="pages/lab/segment.py")
+    assert not at.code, "no code block until asked (it loads a 1.5 MB highlighter)"
+    at.toggle(key="dl.show_script").set_value(True).run()
+    no_trouble(at)
+    assert len(at.code) == 1
+    shown = at.code[0].value
+    assert "segcore.segment(image, 'threshold'" in shown and "blobs" in shown
+    at.toggle(key="dl.show_script").set_value(False).run()
+    assert not at.code
+
+
 def test_label_downloads():
     labels = np.arange(300, dtype=np.int32).reshape(15, 20)
     with Image.open(io.BytesIO(segcore.io.encode_labels_png(labels))) as im:
