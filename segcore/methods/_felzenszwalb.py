@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from skimage import filters as skfilters
 
-from segcore import _memo
+from segcore import _memo, _parallel
 
 
 def graph(feats: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -43,13 +43,24 @@ def graph(feats: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray, np.n
     """
     def compute():
         image = np.atleast_3d(feats).astype(np.float64)
-        if sigma > 0:
-            image = skfilters.gaussian(image, sigma=sigma, mode="reflect", channel_axis=-1)
+        if sigma > 0:  # scikit-image's blur, a block of rows per core (the same values)
+            image = _parallel.local_filter(
+                lambda rows: skfilters.gaussian(rows, sigma=sigma, mode="reflect",
+                                                channel_axis=-1),
+                image, int(4 * sigma + 0.5))
         h, w = image.shape[:2]
 
         def distance(x, y):
+            # sqrt(sum(d * d, axis=-1)) with the channels added one by one, in the same
+            # order as numpy's sum over a short last axis (so the same float64 costs):
+            # a reduction over an axis of three is slow (4 neighbours at 1 MP: 0.13 s
+            # before, 0.05 s now).
             d = x - y
-            return np.sqrt(np.sum(d * d, axis=-1)).ravel()
+            d *= d
+            total = d[..., 0].copy()
+            for c in range(1, d.shape[-1]):
+                total += d[..., c]
+            return np.sqrt(total, out=total).ravel()
 
         # scikit-image's order: right, down, down-right, up-right neighbours.
         costs = np.concatenate([
