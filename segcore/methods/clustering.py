@@ -134,8 +134,11 @@ class ColourTable:
         ([[0.0, 0.0, 0.0]], [4.0], None)
         """
         if self._fit is None:  # a frozen dataclass: set once, the same for every caller
-            rows = _memo.read_only(_fit_rows(self.features, self.counts, True, self.scatter))
-            object.__setattr__(self, "_fit", rows)
+            rows = (self.features, self.counts, self.scatter)
+            if len(self.features) > FIT_ROWS:
+                means, counts, cells, _ = bin_rows(*rows[:2], scatter=self.scatter)
+                rows = (means, counts, cells)
+            object.__setattr__(self, "_fit", _memo.read_only(rows))
         return self._fit
 
     def per_pixel(self, values: np.ndarray) -> np.ndarray:
@@ -443,17 +446,6 @@ def bin_rows(x: np.ndarray, weights: np.ndarray, *, levels: int = 32,
     diagonal = np.arange(d)  # rounding can leave a tiny negative variance
     cells[:, diagonal, diagonal] = np.maximum(cells[:, diagonal, diagonal], 0)
     return means, counts, cells, group
-
-
-def _fit_rows(x: np.ndarray, weights: np.ndarray, binned: bool,
-              scatter: np.ndarray | None = None):
-    """What k-means and EM iterate on: the rows themselves, or their bins past
-    :data:`FIT_ROWS` rows. ``(x, weights, scatter)``; ``scatter`` is the rows'
-    own (None for distinct colours) or their bins'."""
-    if not binned or len(x) <= FIT_ROWS:
-        return x, weights, scatter
-    means, counts, cells, _ = bin_rows(x, weights, scatter=scatter)
-    return means, counts, cells
 
 
 def _check_colours(x: np.ndarray, k: int, *, distinct_rows: bool, columns: int) -> None:
