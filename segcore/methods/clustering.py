@@ -730,7 +730,7 @@ def _estimate(x, w, resp, covariance_type, scatter=None):
         # thousand colour cells). Features lie in [0, 1], so the subtraction loses
         # about 1e-13 of a variance of 1e-4; REG_COVAR keeps every matrix positive.
         first, second = np.triu_indices(d)
-        moments = r.T @ (x[:, first] * x[:, second])
+        moments = r.T @ _products(x)
         covs = np.empty((len(nk), d, d))
         covs[:, first, second] = moments
         covs[:, second, first] = moments
@@ -754,6 +754,14 @@ def _estimate(x, w, resp, covariance_type, scatter=None):
     return nk / nk.sum(), means, covs
 
 
+def _products(x: np.ndarray) -> np.ndarray:
+    """``(n, d(d+1)/2)``: every row's products of two features, ``x_i x_j`` for
+    ``i <= j`` in the order of ``np.triu_indices(d)`` (the monomials of EM's
+    quadratic forms)."""
+    first, second = np.triu_indices(x.shape[1])
+    return x[:, first] * x[:, second]
+
+
 def _log_densities(x, means, covs, covariance_type):
     """``(n, k)`` log of each Gaussian's density at every row of ``x``."""
     n, d = x.shape
@@ -774,7 +782,7 @@ def _log_densities(x, means, covs, covariance_type):
         linear = (precision @ means[:, :, None])[:, :, 0]
         constant = (-0.5 * (means * linear).sum(1)
                     - np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(1) - 0.5 * d * np.log(2 * np.pi))
-        out = (x[:, first] * x[:, second]) @ quadratic.T
+        out = _products(x) @ quadratic.T
         out += x @ linear.T
         out += constant
         return out
