@@ -2,8 +2,11 @@
 
 They are made by :func:`make_thumbnail` and shipped in ``seglab/thumbnails/``: a
 fresh server shows the gallery without decoding 14 pictures and drawing 6 (0.3 s
-of its first page). ``python -m seglab.gallery`` makes them anew after a sample
-changes; a test checks each against what it would make now.
+of its first page). They are JPEG files at the quality Streamlit itself would send
+(90): a picture already in the format ``st.image`` sends goes out as it is, where a
+PNG would be decoded and encoded anew on every run of the Image page (20 ms of each,
+issue #12). ``python -m seglab.gallery`` makes them anew after a sample changes; a
+test checks each against what it would make now.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import numpy as np
 from segcore import samples, synthetic, viz
 
 THUMBNAILS = Path(__file__).parent / "thumbnails"
+#: Streamlit's own JPEG quality for the pictures it encodes.
+QUALITY = 90
 
 
 def thumbnail_path(origin: str, name: str) -> Path:
-    return THUMBNAILS / f"{origin}-{name.replace(' ', '_')}.png"
+    return THUMBNAILS / f"{origin}-{name.replace(' ', '_')}.jpg"
 
 
 def make_thumbnail(origin: str, name: str, side: int = 160) -> np.ndarray:
@@ -49,7 +54,7 @@ def write_thumbnails() -> None:
         old.unlink()
     for s in samples.list_samples():
         Image.fromarray(make_thumbnail(s.origin, s.name)).save(
-            thumbnail_path(s.origin, s.name), optimize=True)
+            thumbnail_path(s.origin, s.name), quality=QUALITY, optimize=True)
 
 
 if __name__ == "__main__":
