@@ -16,8 +16,15 @@ import streamlit as st
 
 st.set_page_config(page_title="SegLab", page_icon=":material/blur_on:", layout="wide")
 
-from segcore import viz  # noqa: E402  (after page config)
-from seglab import challenge, lesson  # noqa: E402
+import streamlit.delta_generator  # noqa: E402
+
+# Before its first element, Streamlit calls inspect.stack() once per server, reading
+# the source of every frame, to warn a REPL user; under `streamlit run` the answer is
+# known. 50-80 ms of the first page on a fresh server (issue #12). A test checks that
+# Streamlit still has the flag.
+streamlit.delta_generator._use_warning_has_been_displayed = True
+
+from seglab import cache, challenge, lesson  # noqa: E402  (after page config)
 from seglab.state import current, new_run  # noqa: E402
 
 new_run()
@@ -55,7 +62,7 @@ challenge.open_link()
 
 with st.sidebar:
     cur = current()
-    st.image(viz.display_rgb(cur.preview, side=320), caption=f"Current image: {cur.name}",
+    st.image(cache.display_picture(cur, side=320), caption=f"Current image: {cur.name}",
              width="stretch")
     st.caption(cur.facts()[0])
     if cur.truth is not None:

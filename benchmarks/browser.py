@@ -216,9 +216,11 @@ def open_app(page, server: Server, title: str = "SegLab") -> float:
 
 
 def upload(page, path: Path) -> tuple[float, str]:
-    page.get_by_role("tab", name="Upload").click()
+    page.get_by_role("tab", name="Upload").click()  # opening the tab reruns the page
     chooser = page.locator(
         "[data-testid='stFileUploaderDropzone'][aria-label='Image'] input[type='file']")
+    chooser.wait_for(state="attached", timeout=STEP_MS)
+    page.wait_for_function("() => window.__benchIdle()", timeout=STEP_MS, polling=10)
     return timed(page, "change", lambda: chooser.set_input_files(str(path)), _SIDEBAR_NAMES,
                  path.name)
 

@@ -88,3 +88,12 @@ def open_lesson():
 def assert_no_exception(at) -> None:
     """No uncaught exception reached the page (no traceback for the learner)."""
     assert not at.exception, [e.value for e in at.exception]
+
+
+def open_tab(at, name: str):
+    """Open the Image page's tab whose label ends with ``name`` (only the open tab's
+    content runs) and return ``at``."""
+    at.session_state["image.source"] = next(t.label for t in at.tabs if t.label.endswith(name))
+    at.run()
+    assert_no_exception(at)
+    return at

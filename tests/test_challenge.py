@@ -20,7 +20,7 @@ import segcore
 from segcore import challenge as sc
 from segcore import metrics, synthetic
 
-from conftest import assert_no_exception
+from conftest import assert_no_exception, open_tab
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the pages import their glue (seglab) from the root
@@ -401,6 +401,7 @@ def test_the_teacher_makes_a_file_of_their_image_that_students_open_on_the_image
 
     student = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     student.button(key="sample.generated.shapes").click().run()
+    open_tab(student, "Upload")
     tampered = _edit(sc.to_bytes(made), target=0.1)
     student.file_uploader(key="upload_challenge").set_value(
         ("challenge-blobs.json", tampered, "application/json")).run()

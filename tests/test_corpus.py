@@ -45,6 +45,7 @@ def test_segcore_loads_or_refuses_in_words(case):
 
 # --------------------------------------------------------------------------- in the app
 
+from conftest import open_tab  # noqa: E402
 from test_app import choose_method, no_trouble, png, start, texts, type_seed  # noqa: E402
 
 
@@ -59,7 +60,7 @@ def session():
     at.slider(key="segment.kmeans.k").set_value(2).run()
     no_trouble(at)
     at.switch_page("pages/lab/image.py").run()
-    no_trouble(at)
+    open_tab(at, "Upload")
     first = at.session_state["current"]
     return at, first
 

@@ -25,6 +25,7 @@ import streamlit as st
 from benchmarks import load
 from segcore import _memo
 from seglab import cache
+from conftest import open_tab
 from test_app import choose_method, no_trouble, png, start, type_seed
 
 #: Sessions after the first. Each has the load test's picture for it (benchmarks.load:
@@ -39,7 +40,7 @@ LIMIT_MB = 1.5
 
 def _visit(index: int) -> None:
     pixels = load.picture(index, 1, SESSIONS + 1)
-    at = start(sample=None)
+    at = open_tab(start(sample=None), "Upload")
     at.file_uploader(key="upload_image").set_value(
         (f"photo-{index}.png", png(pixels), "image/png")).run()
     no_trouble(at)

@@ -27,23 +27,30 @@ def use_sample(origin: str, name: str) -> None:
 shown, chooser = st.columns([2, 3], gap="large")
 
 with chooser:
+    # Only the open tab's content runs (on_change="rerun"): a first visit builds the
+    # gallery alone, not three file uploaders and the camera's switch, whose scripts the
+    # browser would fetch and run before the page is usable (0.3-0.5 s of a cold start,
+    # issue #12). Opening another tab reruns the page.
     samples_tab, upload_tab, camera_tab = st.tabs(
         [":material/photo_library: Samples", ":material/upload: Upload",
-         ":material/photo_camera: Camera"])
+         ":material/photo_camera: Camera"], key="image.source", on_change="rerun")
 
-    with upload_tab:
-        uploads.image_uploader(key="upload_image")
-        st.markdown("**Ground truth (optional)** — a mask of the same size as the image, to get "
-                    "scores on the Compare and Evaluate pages.")
-        uploads.mask_uploader(key="upload_mask", zero_key="mask_zero")
-        st.markdown("**A class challenge** — the file your teacher handed out: its image becomes "
-                    "the current one (its truth stays hidden until you submit).")
-        challenge.file_uploader(key="upload_challenge")
+    if upload_tab.open:
+        with upload_tab:
+            uploads.image_uploader(key="upload_image")
+            st.markdown("**Ground truth (optional)** — a mask of the same size as the image, "
+                        "to get scores on the Compare and Evaluate pages.")
+            uploads.mask_uploader(key="upload_mask", zero_key="mask_zero")
+            st.markdown("**A class challenge** — the file your teacher handed out: its image "
+                        "becomes the current one (its truth stays hidden until you submit).")
+            challenge.file_uploader(key="upload_challenge")
 
-    with camera_tab:
-        st.caption("Take a picture with your device's camera; it becomes the current image.")
-        if st.toggle("Turn on the camera", key="camera_on"):
-            uploads.camera(key="camera_photo")
+    if camera_tab.open:
+        with camera_tab:
+            st.caption("Take a picture with your device's camera; it becomes the current "
+                       "image.")
+            if st.toggle("Turn on the camera", key="camera_on"):
+                uploads.camera(key="camera_photo")
 
 
 with shown:
@@ -77,7 +84,7 @@ with shown:
     if cur.origin == "challenge":
         st.page_link(challenge.PAGE, label="Take the challenge", icon=":material/sports_score:")
 
-with chooser:
+if samples_tab.open:
     with samples_tab:
         cur = current()
         groups = [("generated", "Generated, with exact ground truth",
