@@ -24,7 +24,10 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+# The app's own modules are compiled first: where PYTHONDONTWRITEBYTECODE is set, Python
+# would compile them from source on every start (seglab.server.compile_sources).
 run: install
+	$(BIN)/python -m compileall -q segcore seglab
 	$(BIN)/streamlit run app.py --server.port 8501
 
 # Two passes, so the suite fits CI's 15 minutes on 2 cores. First everything but the
