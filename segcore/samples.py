@@ -110,7 +110,9 @@ def skimage_png(name: str) -> bytes:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(skimage_picture(name)).save(buf, format="PNG")
+    # zlib's fastest level: the same pixels, a file 8-23% larger, written 2.5-4x sooner
+    # (coins 14 -> 6 ms, astronaut 102 -> 36 ms, retina 0.62 -> 0.16 s; issue #12)
+    Image.fromarray(skimage_picture(name)).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 
