@@ -31,6 +31,21 @@ def test_global_thresholds_match_skimage(algorithm, gray_image):
     np.testing.assert_array_equal(seg.labels == 2, gray_image[:, :, 0] > expected)
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_labels_written_over_the_gray_image_leave_the_image_as_it_was(channels, monkeypatch):
+    # A colour image's gray copy becomes the labels (threshold._split in place); a
+    # one-channel image's gray is the image itself and must not be written over.
+    monkeypatch.setattr(_parallel, "MIN_ROWS", 300)  # blocks of rows, as on large images
+    image = np.random.default_rng(3).random((67, 301, channels), dtype=np.float32)
+    before = image.copy()
+    for algorithm in ("otsu", "mean", "manual"):
+        seg = segment(image, "threshold", algorithm=algorithm)
+        t = seg.extras["thresholds"][0]
+        np.testing.assert_array_equal(image, before)
+        np.testing.assert_array_equal(seg.labels, (to_gray(image) > t) + 1)
+        assert seg.labels.dtype == np.int32
+
+
 @pytest.mark.parametrize("algorithm", list(GLOBAL))
 def test_global_thresholds_from_the_parallel_histogram_are_skimages(algorithm, monkeypatch):
     # The histogram is counted in blocks of rows on every core (threshold.histogram);

