@@ -88,6 +88,22 @@ def test_streamlit_still_has_the_flag_the_app_sets():
     assert isinstance(streamlit.delta_generator._use_warning_has_been_displayed, bool)
 
 
+def test_no_page_relies_on_streamlit_magic():
+    # .streamlit/config.toml turns magic off; a bare expression (not a call, not a
+    # docstring) would then show nothing where the author meant it to show
+    import ast
+
+    for script in [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py"))]:
+        tree = ast.parse(script.read_text())
+        docstrings = {id(node.body[0]) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
+                                           ast.ClassDef)) and node.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Expr) and id(node) not in docstrings:
+                assert isinstance(node.value, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)), (
+                    f"{script.name}:{node.lineno} shows nothing with magic off")
+
+
 def test_only_the_open_tab_of_the_image_page_runs():
     at = start(sample=None)
     assert at.button(key="sample.generated.blobs") and not at.get("file_uploader")
