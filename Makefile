@@ -24,11 +24,10 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-# The app's own modules are compiled first: where PYTHONDONTWRITEBYTECODE is set, Python
-# would compile them from source on every start (seglab.server.compile_sources).
+# `streamlit run`, with the app's bytecode written and Streamlit's scan of every
+# installed package for custom components skipped (seglab/server.py says why).
 run: install
-	$(BIN)/python -m compileall -q segcore seglab
-	$(BIN)/streamlit run app.py --server.port 8501
+	$(BIN)/python -m seglab.server run app.py --server.port 8501
 
 # Two passes, so the suite fits CI's 15 minutes on 2 cores. First everything but the
 # load test, in two pytest-xdist workers: numpy's and torch's own threads are held to

@@ -88,6 +88,20 @@ def test_streamlit_still_has_the_flag_the_app_sets():
     assert isinstance(streamlit.delta_generator._use_warning_has_been_displayed, bool)
 
 
+def test_the_skipped_component_scan_would_find_nothing(monkeypatch):
+    # `make run` (seglab.server) skips Streamlit's scan of every installed package for
+    # custom components: the same outcome, for as long as the scan finds none here
+    from streamlit.components.v2 import manifest_scanner
+
+    from seglab import server
+
+    scan = manifest_scanner.scan_component_manifests
+    monkeypatch.setattr(manifest_scanner, "scan_component_manifests", scan)  # restored after
+    assert scan() == []
+    assert server.skip_component_scan(), "Streamlit no longer has the scan seglab skips"
+    assert manifest_scanner.scan_component_manifests() == []
+
+
 def test_no_page_relies_on_streamlit_magic():
     # .streamlit/config.toml turns magic off; a bare expression (not a call, not a
     # docstring) would then show nothing where the author meant it to show
