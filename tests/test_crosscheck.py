@@ -371,6 +371,46 @@ def test_flood_matches_skimage_on_random_reliefs(seed):
     assert agree >= 0.99
 
 
+def _flood_by_heapq(relief, markers):
+    """The flood's definition, plainly: pixels leave one priority queue in order of
+    (cost, arrival, pixel), 4-connected, up, left, right, down."""
+    import heapq
+
+    h, w = relief.shape
+    out = markers.astype(np.int32).ravel().copy()
+    flat = relief.ravel()
+    queue = [(flat[i], 0, i) for i in np.flatnonzero(out)]
+    heapq.heapify(queue)
+    age = 0
+    while queue:
+        level, _, i = heapq.heappop(queue)
+        r, c = divmod(int(i), w)
+        for nr, nc in ((r - 1, c), (r, c - 1), (r, c + 1), (r + 1, c)):
+            if 0 <= nr < h and 0 <= nc < w and out[nr * w + nc] == 0:
+                age += 1
+                out[nr * w + nc] = out[i]
+                heapq.heappush(queue, (max(flat[nr * w + nc], level), age, nr * w + nc))
+    return out.reshape(h, w)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_flood_pops_pixels_in_the_queues_order_on_plateaus(seed):
+    # The compiled flood keeps pixels reached at the current level in a first-in-first-
+    # out line beside its heap; on plateaus and many markers (ties everywhere) the order
+    # must still be exactly that of one queue of (cost, arrival, pixel).
+    from segcore.methods.watershed import flood
+
+    rng = np.random.default_rng(seed)
+    for kind in range(4):
+        h, w = rng.integers(2, 40, 2)
+        relief = [rng.random((h, w)), np.round(rng.random((h, w)) * 3) / 3,
+                  np.zeros((h, w)), rng.integers(0, 5, (h, w)) / 4.0][kind]
+        markers = np.zeros((h, w), np.int32)
+        picked = rng.choice(h * w, size=int(rng.integers(1, max(2, h * w // 15))), replace=False)
+        markers.ravel()[picked] = rng.integers(1, 6, len(picked))
+        np.testing.assert_array_equal(flood(relief, markers), _flood_by_heapq(relief, markers))
+
+
 def test_region_growing_one_seed_matches_flood(gray_image):
     seg = segment(gray_image, "region_growing", seeds=[(20, 20, 1)], tolerance=0.15, connectivity=4)
     ref = segmentation.flood(gray_image[:, :, 0], (20, 20), tolerance=0.15, connectivity=1)
