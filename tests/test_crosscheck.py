@@ -411,6 +411,29 @@ def test_flood_pops_pixels_in_the_queues_order_on_plateaus(seed):
         np.testing.assert_array_equal(flood(relief, markers), _flood_by_heapq(relief, markers))
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_h_maxima_and_the_reconstruction_are_scikit_images(seed):
+    from skimage import morphology
+
+    from segcore.methods._loops import reconstruct_by_dilation
+    from segcore.methods.watershed import h_maxima
+
+    rng = np.random.default_rng(seed)
+    for kind in range(6):
+        h, w = rng.integers(1, 60, 2)
+        image = [rng.random((h, w)), np.round(rng.random((h, w)) * 4) / 4,
+                 ndi.distance_transform_edt(rng.random((h, w)) > 0.3),
+                 ndi.distance_transform_edt(ndi.binary_opening(rng.random((h, w)) > 0.2)),
+                 np.zeros((h, w)), ndi.gaussian_filter(rng.random((h, w)), 2) * 1e6][kind]
+        for depth in (0.05, 0.5, 2.0):
+            step = depth * max(float(image.max()), 1e-9)
+            np.testing.assert_array_equal(h_maxima(image, step),
+                                          morphology.h_maxima(image, step).astype(bool))
+        marker = image - rng.random((h, w))
+        np.testing.assert_array_equal(reconstruct_by_dilation(marker, image),
+                                      morphology.reconstruction(marker, image))
+
+
 def test_region_growing_one_seed_matches_flood(gray_image):
     seg = segment(gray_image, "region_growing", seeds=[(20, 20, 1)], tolerance=0.15, connectivity=4)
     ref = segmentation.flood(gray_image[:, :, 0], (20, 20), tolerance=0.15, connectivity=1)
