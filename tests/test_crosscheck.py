@@ -429,6 +429,9 @@ def test_h_maxima_and_the_reconstruction_are_scikit_images(seed):
             step = depth * max(float(image.max()), 1e-9)
             np.testing.assert_array_equal(h_maxima(image, step),
                                           morphology.h_maxima(image, step).astype(bool))
+            # the h-minima markers take h_maxima of the negated image
+            np.testing.assert_array_equal(h_maxima(-image, step),
+                                          morphology.h_minima(image, step).astype(bool))
         marker = image - rng.random((h, w))
         np.testing.assert_array_equal(reconstruct_by_dilation(marker, image),
                                       morphology.reconstruction(marker, image))

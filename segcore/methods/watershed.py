@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage import measure, morphology, segmentation
+from skimage import measure, segmentation
 
 from segcore import _memo
 from segcore.color import to_gray
@@ -76,7 +76,9 @@ def find_markers(gray: np.ndarray, gradient: np.ndarray, how: str, *, h: float) 
     if how == "distance":
         return _distance_markers(*_distances(gray), h=h)
     if how == "h-minima":
-        minima = morphology.h_minima(gradient, h * max(float(gradient.max()), 1e-12))
+        # scikit-image's h_minima is h_maxima of the negated image, number for number
+        # (negation is exact; tested), and then shares the compiled reconstruction
+        minima = h_maxima(-np.asarray(gradient, np.float64), h * max(float(gradient.max()), 1e-12))
         return measure.label(minima).astype(np.int32)
     return measure.label(gradient < h * float(gradient.max())).astype(np.int32)
 
