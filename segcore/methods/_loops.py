@@ -87,6 +87,13 @@ def _earlier(value, age, index, heap, at):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _put(heap, at, value, age, index):
+    heap[at, 0] = value
+    heap[at, 1] = age
+    heap[at, 2] = index
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _push(heap, items, value, age, index):
     # A 4-ary heap: half the levels of a binary one, and a node's four children side by
     # side in memory. The new entry's place is found by moving parents down into the
@@ -96,13 +103,9 @@ def _push(heap, items, value, age, index):
         parent = (child - 1) >> 2
         if not _earlier(value, age, index, heap, parent):
             break
-        heap[child, 0] = heap[parent, 0]
-        heap[child, 1] = heap[parent, 1]
-        heap[child, 2] = heap[parent, 2]
+        _put(heap, child, heap[parent, 0], heap[parent, 1], heap[parent, 2])
         child = parent
-    heap[child, 0] = value
-    heap[child, 1] = age
-    heap[child, 2] = index
+    _put(heap, child, value, age, index)
     return items + 1
 
 
@@ -124,13 +127,9 @@ def _pop(heap, items):
                 best = c
         if _earlier(value, age, index, heap, best):
             break
-        heap[hole, 0] = heap[best, 0]
-        heap[hole, 1] = heap[best, 1]
-        heap[hole, 2] = heap[best, 2]
+        _put(heap, hole, heap[best, 0], heap[best, 1], heap[best, 2])
         hole = best
-    heap[hole, 0] = value
-    heap[hole, 1] = age
-    heap[hole, 2] = index
+    _put(heap, hole, value, age, index)
     return items
 
 
